@@ -1,0 +1,9 @@
+"""ebm_helpers: the tested helper package of the ebm-notebooks teaching collection.
+
+One module per concept (see DESIGN.md §2): ``config`` (fast mode, seeds, device), ``energies``
+(toy densities, Boltzmann statistics, Ising model), ``samplers`` (MCMC), ``metrics`` (MMD,
+energy distance, TV/KL), ``plotting`` (the figure style) and ``widgets`` (interactive
+explorers). Notebooks import these modules; importing the package changes no global state.
+"""
+
+__version__ = "0.1.0"

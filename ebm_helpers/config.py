@@ -1,0 +1,129 @@
+"""Run configuration: fast mode, seeding, device choice and paths.
+
+`EBM_FAST=1` is the one switch between the teaching-quality *full* run and the quick *fast* run
+that CI uses; it is read here and nowhere else. Every notebook's setup cell uses this module
+(``scaled``, ``seed_everything``, ``device``), and so do the package's own training loops.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = [
+    "DATA_DIR",
+    "NOTEBOOKS_DIR",
+    "REPO_ROOT",
+    "describe",
+    "device",
+    "is_fast",
+    "progress_disabled",
+    "scaled",
+    "seed_everything",
+]
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent
+DATA_DIR = REPO_ROOT / "data"
+NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"", "0", "false", "no", "off"}
+
+
+def is_fast() -> bool:
+    """Whether fast mode is on (environment variable ``EBM_FAST``).
+
+    Read at call time, so a test or a notebook can switch it without re-importing.
+
+    Raises:
+        ValueError: if ``EBM_FAST`` holds something other than 1/0/true/false/yes/no/on/off.
+    """
+    raw = os.environ.get("EBM_FAST", "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    raise ValueError(
+        f"EBM_FAST={raw!r} is not understood; set EBM_FAST=1 for fast mode or unset it (or "
+        "EBM_FAST=0) for the full run."
+    )
+
+
+def scaled(full, fast):
+    """Pick the full-mode or the fast-mode value of a setting.
+
+    Example: ``n_samples = scaled(full=20_000, fast=2_000)``.
+    """
+    return fast if is_fast() else full
+
+
+def progress_disabled() -> bool:
+    """Whether ``tqdm`` progress bars should stay quiet (fast mode or CI)."""
+    return is_fast() or os.environ.get("CI", "").lower() in _TRUE
+
+
+def seed_everything(seed: int = 0) -> torch.Generator:
+    """Seed Python's, NumPy's and torch's global generators; return a fresh torch generator.
+
+    The package's own functions never touch global random state: they take an explicit
+    ``generator``. Notebooks call this once in their setup cell so that code written *in* the
+    notebook (which may use the global generators) is reproducible too.
+
+    Args:
+        seed: a non-negative integer.
+
+    Returns:
+        A ``torch.Generator`` (on the CPU) seeded with ``seed``, to pass to helpers.
+    """
+    if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - seeding the legacy global on purpose
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def device(prefer: str | None = None) -> torch.device:
+    """The device to compute on: CUDA when present, else the CPU.
+
+    Args:
+        prefer: ``"cpu"`` or ``"cuda"`` to override; ``None`` reads ``EBM_DEVICE`` and otherwise
+            picks CUDA when available.
+
+    Raises:
+        ValueError: for an unknown device name, or ``"cuda"`` on a machine without CUDA.
+    """
+    name = (prefer or os.environ.get("EBM_DEVICE", "")).strip().lower()
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in {"cpu", "cuda"} and not name.startswith("cuda:"):
+        raise ValueError(f"unknown device {name!r}; use 'cpu' or 'cuda'")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"device {name!r} was asked for but this machine has no CUDA GPU; use 'cpu' "
+            "(or unset EBM_DEVICE to choose automatically)"
+        )
+    return torch.device(name)
+
+
+def describe() -> dict:
+    """A small dictionary describing the run: mode, device, versions and threads."""
+    import matplotlib
+    import scipy
+
+    return {
+        "mode": "fast" if is_fast() else "full",
+        "device": str(device()),
+        "python": ".".join(map(str, __import__("sys").version_info[:3])),
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "matplotlib": matplotlib.__version__,
+        "torch_threads": torch.get_num_threads(),
+    }

@@ -1,0 +1,627 @@
+"""Analytic energies, exactly samplable toy densities, Boltzmann statistics and the Ising model.
+
+A Boltzmann distribution turns an energy into probabilities, ``p_T(x) = exp(-E(x)/T) / Z(T)``.
+This module holds
+
+* toy densities with a known normaliser and an *exact* sampler, for checking samplers and
+  learned models against ground truth: ``DoubleWell1D``, ``GaussianMixture`` (and
+  ``eight_gaussians``), ``Rings``, ``TwoMoons``, ``Spirals``, ``Checkerboard``; each exposes
+  ``energy(x)``, ``log_prob(x)``, ``sample(n, generator)``, ``score(x)`` and plotting ``bounds``;
+* Boltzmann statistics (log Z, free energy, mean energy, entropy, heat capacity) of a 1D energy
+  by quadrature (``boltzmann_stats_1d``) and of a list of discrete energies by enumeration
+  (``boltzmann_stats_discrete``);
+* the 2D Ising model on an L×L periodic lattice with exact enumeration for L ≤ 4 (``IsingModel``).
+
+Used by notebook 01 (and later by the sampler, score-matching and diffusion notebooks).
+Shapes: points are (batch, dim) tensors; energies and log-densities are (batch,).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from scipy import integrate
+
+from ._validation import as_points, count, positive
+from ._validation import temperature as check_temperature
+
+__all__ = [
+    "Checkerboard",
+    "Density",
+    "DoubleWell1D",
+    "GaussianMixture",
+    "IsingModel",
+    "Rings",
+    "Spirals",
+    "ThermoStats",
+    "TwoMoons",
+    "boltzmann_stats_1d",
+    "boltzmann_stats_discrete",
+    "eight_gaussians",
+    "get_density",
+    "toy_densities",
+]
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+# --------------------------------------------------------------------------------------------
+# Boltzmann statistics
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThermoStats:
+    """Equilibrium statistics of a Boltzmann distribution at temperature T.
+
+    Attributes:
+        temperature: T.
+        log_z: ln Z(T), with Z = Σ_x exp(-E(x)/T) (or ∫ dx for continuous x).
+        free_energy: F = -T ln Z.
+        mean_energy: U = ⟨E⟩.
+        entropy: S = (U - F) / T  (differential entropy for continuous x).
+        heat_capacity: C = Var(E) / T² = dU/dT.
+    """
+
+    temperature: float
+    log_z: float
+    free_energy: float
+    mean_energy: float
+    entropy: float
+    heat_capacity: float
+
+
+def boltzmann_stats_discrete(energies, temperature: float, degeneracy=None) -> ThermoStats:
+    """Exact Boltzmann statistics of a finite system from its list of energies.
+
+    Implements Z = Σ_i g_i exp(-E_i/T) in log space (shifting by the minimum energy so large
+    E/T never overflows), U = Σ p_i E_i, C = (⟨E²⟩ - ⟨E⟩²)/T², S = (U - F)/T.
+
+    Args:
+        energies: 1D array of state energies (or of distinct energy levels).
+        temperature: T > 0.
+        degeneracy: optional 1D array of the number of states at each level (g_i).
+    """
+    t = check_temperature(temperature)
+    e = np.asarray(energies, dtype=np.float64).reshape(-1)
+    if e.size == 0 or not np.isfinite(e).all():
+        raise ValueError("energies must be a non-empty array of finite numbers")
+    g = np.ones_like(e) if degeneracy is None else np.asarray(degeneracy, dtype=np.float64)
+    if g.shape != e.shape or (g <= 0).any():
+        raise ValueError("degeneracy must be positive and have the same shape as energies")
+    e0 = e.min()
+    logw = np.log(g) - (e - e0) / t
+    m = logw.max()
+    w = np.exp(logw - m)
+    z_shift = w.sum()
+    p = w / z_shift
+    log_z = float(m + np.log(z_shift) - e0 / t)
+    u = float((p * e).sum())
+    var = float((p * (e - u) ** 2).sum())
+    f = -t * log_z
+    return ThermoStats(t, log_z, f, u, (u - f) / t, var / t**2)
+
+
+def _energy_minimum_1d(energy_fn, lo: float, hi: float) -> float:
+    xs = torch.linspace(lo, hi, 20001, dtype=torch.float64).reshape(-1, 1)
+    with torch.no_grad():
+        return float(energy_fn(xs).min())
+
+
+def boltzmann_stats_1d(
+    energy_fn, temperature: float = 1.0, bounds: tuple[float, float] = (-math.inf, math.inf)
+) -> ThermoStats:
+    """Boltzmann statistics of a 1D energy by adaptive quadrature (``scipy.integrate.quad``).
+
+    Z(T) = ∫ exp(-E(x)/T) dx. To avoid overflow the integrand is exp(-(E(x) - E_min)/T), with
+    E_min found on a grid over ``bounds`` (or over [-10, 10] for infinite bounds).
+
+    Args:
+        energy_fn: maps a (batch, 1) float64 tensor to (batch,) energies.
+        temperature: T > 0.
+        bounds: integration limits; infinite limits are allowed when exp(-E/T) is integrable.
+    """
+    t = check_temperature(temperature)
+    lo, hi = bounds
+    if not lo < hi:
+        raise ValueError(f"bounds must satisfy lower < upper, got {bounds}")
+    glo = lo if math.isfinite(lo) else -10.0
+    ghi = hi if math.isfinite(hi) else 10.0
+    e0 = _energy_minimum_1d(energy_fn, glo, ghi)
+
+    def e_of(x: float) -> float:
+        with torch.no_grad():
+            return float(energy_fn(torch.tensor([[x]], dtype=torch.float64))[0])
+
+    # Integrate the bulk on the grid's range, and only the tails to ±inf, so quad sees the wells.
+    def integral(g) -> float:
+        total = integrate.quad(g, glo, ghi, limit=400, points=None)[0]
+        if not math.isfinite(lo):
+            total += integrate.quad(g, -math.inf, glo, limit=200)[0]
+        if not math.isfinite(hi):
+            total += integrate.quad(g, ghi, math.inf, limit=200)[0]
+        return total
+
+    def w(x):
+        return math.exp(-(e_of(x) - e0) / t)
+
+    z0 = integral(w)
+    if not (z0 > 0 and math.isfinite(z0)):
+        raise ValueError(
+            "the Boltzmann weight exp(-E/T) does not integrate to a finite positive number over "
+            f"{bounds}; the energy must grow at infinity (or give finite bounds)"
+        )
+    u = integral(lambda x: e_of(x) * w(x)) / z0
+    e2 = integral(lambda x: e_of(x) ** 2 * w(x)) / z0
+    log_z = math.log(z0) - e0 / t
+    f = -t * log_z
+    return ThermoStats(t, log_z, f, u, (u - f) / t, max(e2 - u * u, 0.0) / t**2)
+
+
+# --------------------------------------------------------------------------------------------
+# Toy densities
+# --------------------------------------------------------------------------------------------
+
+
+class Density:
+    """A probability density p(x) = exp(-E(x)) / Z with an exact sampler.
+
+    Subclasses implement ``log_prob`` (normalised) and ``sample``; the energy is
+    E(x) = -log p(x) so that Z = 1, and ``score`` is ∇ log p(x) = -∇E(x) (autograd unless a
+    closed form is given).
+
+    Attributes:
+        dim: the number of coordinates of x.
+        name: a short human-readable name.
+        bounds: a plotting box holding nearly all the mass, ((lo, hi),) or ((x0, x1), (y0, y1)).
+    """
+
+    dim: int = 2
+    name: str = "density"
+    bounds: tuple = ((-4.0, 4.0), (-4.0, 4.0))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        raise NotImplementedError  # pragma: no cover - abstract
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        """E(x) = -log p(x), shape (batch, dim) -> (batch,)."""
+        return -self.log_prob(x)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """∇_x log p(x), shape (batch, dim) -> (batch, dim)."""
+        x = self._check(x).detach().requires_grad_(True)
+        with torch.enable_grad():
+            (g,) = torch.autograd.grad(self.log_prob(x).sum(), x)
+        return g
+
+    def _check(self, x) -> torch.Tensor:
+        return as_points(x, self.dim)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.name!r})"
+
+
+class DoubleWell1D(Density):
+    """A 1D double well, E(x) = barrier·(x² - 1)² + tilt·x, at temperature 1.
+
+    With ``tilt`` > 0 the left well is deeper. The normaliser is found by quadrature, and
+    ``sample`` is exact rejection sampling from a Gaussian envelope whose bound is found on a
+    dense grid (the quartic decays faster than any Gaussian, so the bound exists).
+    """
+
+    dim = 1
+
+    def __init__(self, barrier: float = 2.0, tilt: float = 0.0):
+        self.barrier = positive(barrier, "barrier")
+        self.tilt = float(tilt)
+        if not math.isfinite(self.tilt):
+            raise ValueError(f"tilt must be finite, got {tilt}")
+        self.name = "double well" if self.tilt == 0 else "tilted double well"
+        self.bounds = ((-2.5, 2.5),)
+        self._log_z = boltzmann_stats_1d(self.raw_energy, 1.0).log_z
+        # Gaussian envelope N(0, s²) with log M = max_x [-E(x) - log N(x; 0, s²)] (+ margin).
+        self._s = 1.0
+        xs = torch.linspace(-6, 6, 200001, dtype=torch.float64).reshape(-1, 1)
+        log_ratio = -self.raw_energy(xs) + 0.5 * (xs[:, 0] / self._s) ** 2
+        self._log_m = float(log_ratio.max()) + 1e-3
+
+    def raw_energy(self, x: torch.Tensor) -> torch.Tensor:
+        """barrier·(x²-1)² + tilt·x without input checks, (batch, 1) -> (batch,)."""
+        x1 = x[:, 0]
+        return self.barrier * (x1**2 - 1) ** 2 + self.tilt * x1
+
+    def energy(self, x: torch.Tensor) -> torch.Tensor:
+        """The unnormalised energy (what a physicist writes); log_prob = -energy - log Z."""
+        return self.raw_energy(self._check(x))
+
+    @property
+    def log_z(self) -> float:
+        """ln Z at T = 1."""
+        return self._log_z
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return -self.energy(x) - self._log_z
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        n = count(n, "n")
+        out = torch.empty(0, dtype=torch.float64)
+        while out.numel() < n:
+            m = max(2 * (n - out.numel()), 64)
+            prop = self._s * torch.randn(m, 1, generator=generator, dtype=torch.float64)
+            log_acc = -self.raw_energy(prop) + 0.5 * (prop[:, 0] / self._s) ** 2 - self._log_m
+            u = torch.rand(m, generator=generator, dtype=torch.float64)
+            out = torch.cat([out, prop[:, 0][torch.log(u) < log_acc]])
+        return out[:n].reshape(n, 1).to(torch.get_default_dtype())
+
+
+class GaussianMixture(Density):
+    """A mixture of isotropic Gaussians, p(x) = Σ_k w_k N(x; μ_k, σ_k² I).
+
+    Args:
+        means: (K, dim) component means.
+        stds: a scalar or (K,) standard deviations.
+        weights: (K,) non-negative weights (normalised here); equal weights by default.
+    """
+
+    def __init__(self, means, stds=0.2, weights=None, name: str = "Gaussian mixture"):
+        mu = torch.as_tensor(np.asarray(means, dtype=np.float64))
+        if mu.ndim != 2 or mu.shape[0] == 0:
+            raise ValueError(f"means must have shape (K, dim) with K ≥ 1, got {tuple(mu.shape)}")
+        k, self.dim = mu.shape
+        sd = torch.as_tensor(np.asarray(stds, dtype=np.float64)).reshape(-1).expand(k).clone()
+        if not (torch.isfinite(sd).all() and (sd > 0).all()):
+            raise ValueError(f"stds must be positive and finite, got {stds}")
+        w = torch.ones(k, dtype=torch.float64) if weights is None else torch.as_tensor(
+            np.asarray(weights, dtype=np.float64)).reshape(-1)
+        if w.shape != (k,) or (w < 0).any() or not w.sum() > 0:
+            raise ValueError(f"weights must be {k} non-negative numbers with a positive sum")
+        self.means, self.stds, self.weights = mu, sd, w / w.sum()
+        self.name = name
+        span = float(mu.abs().max() + 4 * sd.max())
+        self.bounds = tuple((-span, span) for _ in range(self.dim))
+
+    def _component_log_probs(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._check(x)
+        mu, sd = self.means.to(x), self.stds.to(x)
+        d2 = torch.cdist(x, mu) ** 2  # (batch, K)
+        return (
+            torch.log(self.weights.to(x))
+            - 0.5 * d2 / sd**2
+            - self.dim * torch.log(sd)
+            - 0.5 * self.dim * LOG_2PI
+        )
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.logsumexp(self._component_log_probs(x), dim=1)
+
+    def responsibilities(self, x: torch.Tensor) -> torch.Tensor:
+        """p(component k | x), shape (batch, K)."""
+        return torch.softmax(self._component_log_probs(x), dim=1)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """Closed form: ∇ log p(x) = Σ_k r_k(x) (μ_k - x) / σ_k²."""
+        x = self._check(x)
+        r = self.responsibilities(x)
+        mu, var = self.means.to(x), self.stds.to(x) ** 2
+        return (r / var) @ mu - (r / var).sum(dim=1, keepdim=True) * x
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        n = count(n, "n")
+        k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
+        x = self.means[k] + self.stds[k, None] * z
+        return x.to(torch.get_default_dtype())
+
+
+def eight_gaussians(radius: float = 2.0, std: float = 0.15) -> GaussianMixture:
+    """Eight equal Gaussians evenly spaced on a circle (a classic multi-modal 2D test)."""
+    angles = torch.arange(8, dtype=torch.float64) * (2 * math.pi / 8)
+    means = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
+    return GaussianMixture(means, std, name="8 gaussians")
+
+
+class Rings(Density):
+    """Concentric rings blurred by isotropic Gaussian noise.
+
+    Generative process: pick ring k with probability w_k (∝ radius by default, i.e. uniform along
+    the total arc length), an angle θ ~ U(0, 2π), and x = r_k (cos θ, sin θ) + σ ε. Averaging the
+    Gaussian over θ gives a closed form with the modified Bessel function I₀:
+    p(x) = Σ_k w_k exp(-(|x|² + r_k²)/(2σ²)) I₀(|x| r_k / σ²) / (2πσ²).
+    """
+
+    def __init__(self, radii=(0.8, 1.6, 2.4), std: float = 0.08, weights=None):
+        r = torch.as_tensor(np.asarray(radii, dtype=np.float64)).reshape(-1)
+        if r.numel() == 0 or (r <= 0).any():
+            raise ValueError(f"radii must be positive, got {radii}")
+        w = r.clone() if weights is None else torch.as_tensor(np.asarray(weights, np.float64))
+        if w.shape != r.shape or (w < 0).any() or not w.sum() > 0:
+            raise ValueError("weights must be non-negative, one per ring, with a positive sum")
+        self.radii, self.weights = r, w / w.sum()
+        self.std = positive(std, "std")
+        self.name = "rings"
+        span = float(r.max() + 4 * self.std)
+        self.bounds = ((-span, span), (-span, span))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._check(x)
+        rho = x.norm(dim=1, keepdim=True)  # (batch, 1)
+        r, w, s2 = self.radii.to(x), self.weights.to(x), self.std**2
+        # I0(z) = i0e(z) e^z keeps the Bessel factor finite for large z.
+        z = rho * r / s2
+        terms = torch.log(w) - (rho - r) ** 2 / (2 * s2) + torch.log(torch.special.i0e(z))
+        return torch.logsumexp(terms, dim=1) - math.log(2 * math.pi * s2)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        n = count(n, "n")
+        k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        theta = 2 * math.pi * torch.rand(n, generator=generator, dtype=torch.float64)
+        centre = self.radii[k, None] * torch.stack([torch.cos(theta), torch.sin(theta)], dim=1)
+        x = centre + self.std * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        return x.to(torch.get_default_dtype())
+
+
+class _NoisyCurves(Density):
+    """Points on parametric curves c_j(t), t ~ U(0, 1), blurred by isotropic Gaussian noise σ.
+
+    p(x) = Σ_j w_j ∫₀¹ N(x; c_j(t), σ² I) dt, computed by the midpoint rule with node spacing
+    along the curve below σ/4 (for a Gaussian integrand this is accurate to ~1e-6 relative).
+    """
+
+    def __init__(self, std: float, weights):
+        self.std = positive(std, "std")
+        self.weights = torch.as_tensor(np.asarray(weights, dtype=np.float64))
+        self.weights = self.weights / self.weights.sum()
+        t = torch.linspace(0, 1, 20001, dtype=torch.float64)
+        lengths = [float((c(t)[1:] - c(t)[:-1]).norm(dim=1).sum()) for c in self.curves()]
+        n_nodes = max(256, math.ceil(4 * max(lengths) / self.std))
+        self._t = (torch.arange(n_nodes, dtype=torch.float64) + 0.5) / n_nodes
+        self._nodes = [c(self._t) for c in self.curves()]  # each (M, 2)
+
+    def curves(self):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._check(x)
+        s2 = self.std**2
+        m = self._t.numel()
+        out = []
+        for chunk in x.to(torch.float64).split(4096):
+            per_curve = []
+            for w, nodes in zip(self.weights, self._nodes, strict=True):
+                d2 = torch.cdist(chunk, nodes) ** 2  # (chunk, M)
+                per_curve.append(math.log(w) - math.log(m) + torch.logsumexp(-d2 / (2 * s2), 1))
+            out.append(torch.logsumexp(torch.stack(per_curve, 1), 1) - math.log(2 * math.pi * s2))
+        return torch.cat(out).to(x.dtype)
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        n = count(n, "n")
+        j = torch.multinomial(self.weights, n, replacement=True, generator=generator)
+        t = torch.rand(n, generator=generator, dtype=torch.float64)
+        x = torch.empty(n, 2, dtype=torch.float64)
+        for idx, c in enumerate(self.curves()):
+            sel = j == idx
+            x[sel] = c(t[sel])
+        x += self.std * torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        return x.to(torch.get_default_dtype())
+
+
+class TwoMoons(_NoisyCurves):
+    """Two interleaved half circles (as in ``sklearn.datasets.make_moons``), centred, with noise."""
+
+    def __init__(self, std: float = 0.1):
+        self.name = "two moons"
+        self.bounds = ((-2.0, 2.0), (-1.5, 1.5))
+        super().__init__(std, weights=[0.5, 0.5])
+
+    def curves(self):
+        def upper(t):
+            a = math.pi * t
+            return torch.stack([torch.cos(a) - 0.5, torch.sin(a) - 0.25], dim=1)
+
+        def lower(t):
+            a = math.pi * t
+            return torch.stack([0.5 - torch.cos(a), 0.25 - torch.sin(a)], dim=1)
+
+        return [upper, lower]
+
+
+class Spirals(_NoisyCurves):
+    """Two interleaved spiral arms of 1.5 turns each: r = 0.3 + 2.2·t at angle 3π·t (+π)."""
+
+    def __init__(self, std: float = 0.08):
+        self.name = "spirals"
+        self.bounds = ((-3.0, 3.0), (-3.0, 3.0))
+        super().__init__(std, weights=[0.5, 0.5])
+
+    def curves(self):
+        def arm(offset):
+            def c(t):
+                r, a = 0.3 + 2.2 * t, 3 * math.pi * t + offset
+                return torch.stack([r * torch.cos(a), r * torch.sin(a)], dim=1)
+
+            return c
+
+        return [arm(0.0), arm(math.pi)]
+
+
+class Checkerboard(Density):
+    """Uniform density on the dark squares of a 4×4 board covering [-2, 2]² (8 unit squares).
+
+    p(x) = 1/8 on dark squares and 0 elsewhere, so the energy is +inf off the board's dark
+    squares: use it with sample-based methods (diffusion, MMD), not with gradient samplers.
+    """
+
+    def __init__(self):
+        self.name = "checkerboard"
+        self.bounds = ((-2.2, 2.2), (-2.2, 2.2))
+
+    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        x = self._check(x)
+        inside = (x.abs() < 2).all(dim=1)
+        cell = torch.floor(x + 2).to(torch.long)
+        dark = (cell.sum(dim=1) % 2) == 0
+        lp = torch.full((x.shape[0],), -math.inf, dtype=x.dtype)
+        lp[inside & dark] = -math.log(8.0)
+        return lp
+
+    def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        n = count(n, "n")
+        sq = torch.randint(0, 8, (n,), generator=generator)
+        row = sq // 2
+        col = 2 * (sq % 2) + (row % 2)  # dark squares: (row + col) even
+        u = torch.rand(n, 2, generator=generator, dtype=torch.float64)
+        x = torch.stack([col + u[:, 0], row + u[:, 1]], dim=1) - 2
+        return x.to(torch.get_default_dtype())
+
+
+def toy_densities() -> dict[str, Density]:
+    """The 2D toy densities by name (new instances each call)."""
+    return {
+        "8 gaussians": eight_gaussians(),
+        "two moons": TwoMoons(),
+        "rings": Rings(),
+        "spirals": Spirals(),
+        "checkerboard": Checkerboard(),
+    }
+
+
+def get_density(name: str) -> Density:
+    """A toy density by name: any key of ``toy_densities()``, or 'double well' /
+    'tilted double well' (1D)."""
+    if name == "double well":
+        return DoubleWell1D()
+    if name == "tilted double well":
+        return DoubleWell1D(tilt=0.5)
+    table = toy_densities()
+    if name not in table:
+        known = ", ".join(["double well", "tilted double well", *table])
+        raise ValueError(f"unknown density {name!r}; choose one of: {known}")
+    return table[name]
+
+
+# --------------------------------------------------------------------------------------------
+# Ising model
+# --------------------------------------------------------------------------------------------
+
+
+class IsingModel:
+    """The 2D Ising model on an L×L periodic lattice, E(s) = -J Σ_<ij> s_i s_j - h Σ_i s_i.
+
+    Spins are ±1, stored as (batch, L*L) float tensors in row-major site order. Each site
+    interacts with its right and down neighbours (periodic), so there are 2·L² bonds; for L = 2
+    the wrap-around makes each neighbouring pair interact twice (the usual convention).
+
+    Exact enumeration of all 2^(L²) states is offered for L ≤ 4 (65 536 states); larger lattices
+    raise ``ValueError`` pointing to Monte Carlo (``ebm_helpers.samplers.ising_sweeps``).
+    """
+
+    #: Onsager's critical temperature of the infinite lattice for J = 1: 2 / ln(1 + √2).
+    ONSAGER_TC = 2.0 / math.log(1.0 + math.sqrt(2.0))
+    MAX_ENUMERATION_L = 4
+
+    def __init__(self, L: int, J: float = 1.0, h: float = 0.0):
+        self.L = count(L, "L", minimum=2)
+        self.J, self.h = float(J), float(h)
+        if not (math.isfinite(self.J) and math.isfinite(self.h)):
+            raise ValueError("J and h must be finite numbers")
+        self.n_spins = self.L * self.L
+        idx = torch.arange(self.n_spins).reshape(self.L, self.L)
+        # neighbours of every site: right, left, down, up (periodic)
+        self.neighbours = torch.stack(
+            [
+                torch.roll(idx, -1, dims=1).reshape(-1),
+                torch.roll(idx, 1, dims=1).reshape(-1),
+                torch.roll(idx, -1, dims=0).reshape(-1),
+                torch.roll(idx, 1, dims=0).reshape(-1),
+            ],
+            dim=1,
+        )
+        self._levels = None
+
+    @property
+    def critical_temperature(self) -> float:
+        """Onsager's T_c scaled by the coupling J (infinite lattice)."""
+        return self.ONSAGER_TC * abs(self.J)
+
+    def check_spins(self, spins) -> torch.Tensor:
+        """Validate a (batch, L*L) tensor of ±1 spins."""
+        s = as_points(spins, self.n_spins, name="spins")
+        if not ((s == 1) | (s == -1)).all():
+            raise ValueError("spins must be ±1 (use 2*bits - 1 to convert 0/1 bits)")
+        return s
+
+    def energy(self, spins: torch.Tensor) -> torch.Tensor:
+        """E(s) for a batch of configurations, (batch, L*L) -> (batch,)."""
+        s = self.check_spins(spins)
+        right, down = self.neighbours[:, 0], self.neighbours[:, 2]
+        return -self.J * (s * (s[:, right] + s[:, down])).sum(1) - self.h * s.sum(1)
+
+    def local_field(self, spins: torch.Tensor) -> torch.Tensor:
+        """h_i = J Σ_{j∈N(i)} s_j + h, (batch, L*L); flipping s_i changes E by 2 s_i h_i."""
+        return self.J * spins[:, self.neighbours].sum(-1) + self.h
+
+    def magnetisation(self, spins: torch.Tensor) -> torch.Tensor:
+        """Magnetisation per spin, M/N = mean_i s_i, (batch,)."""
+        return self.check_spins(spins).mean(1)
+
+    def random_spins(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """n independent uniformly random configurations (the T = ∞ distribution)."""
+        n = count(n, "n")
+        bits = torch.randint(0, 2, (n, self.n_spins), generator=generator)
+        return (2 * bits - 1).to(torch.get_default_dtype())
+
+    def all_states(self) -> torch.Tensor:
+        """All 2^(L²) configurations as a (2^(L²), L²) float tensor (L ≤ 4 only)."""
+        if self.L > self.MAX_ENUMERATION_L:
+            raise ValueError(
+                f"an {self.L}×{self.L} lattice has 2^{self.n_spins} states, too many to enumerate "
+                f"(the limit is L ≤ {self.MAX_ENUMERATION_L}); estimate its statistics with Monte "
+                "Carlo instead: ebm_helpers.samplers.ising_sweeps"
+            )
+        codes = torch.arange(2**self.n_spins, dtype=torch.int64)
+        bits = (codes[:, None] >> torch.arange(self.n_spins)) & 1
+        return (2 * bits - 1).to(torch.float64)
+
+    def density_of_states(self):
+        """Distinct (energy, |magnetisation| per spin) levels and how many states have each.
+
+        Returns:
+            ``(energies, abs_magnetisation, counts)``, three 1D float64 numpy arrays.
+        """
+        if self._levels is None:
+            s = self.all_states()
+            e = self.energy(s).numpy()
+            m = np.abs(s.mean(1).numpy())
+            levels, counts = np.unique(np.stack([e, m], 1).round(9), axis=0, return_counts=True)
+            self._levels = (levels[:, 0], levels[:, 1], counts.astype(np.float64))
+        return self._levels
+
+    def exact(self, temperature: float) -> dict:
+        """Exact equilibrium statistics by enumeration (L ≤ 4), per spin where noted.
+
+        Returns:
+            dict with ``log_z`` (ln Z), ``free_energy`` (F/N), ``energy`` (⟨E⟩/N),
+            ``heat_capacity`` (C/N = Var(E)/(N T²)), ``abs_magnetisation`` (⟨|M|⟩/N),
+            ``entropy`` (S/N).
+        """
+        e, m, g = self.density_of_states()
+        st = boltzmann_stats_discrete(e, temperature, degeneracy=g)
+        logw = np.log(g) - (e - e.min()) / st.temperature
+        p = np.exp(logw - logw.max())
+        p /= p.sum()
+        n = self.n_spins
+        return {
+            "temperature": st.temperature,
+            "log_z": st.log_z,
+            "free_energy": st.free_energy / n,
+            "energy": st.mean_energy / n,
+            "heat_capacity": st.heat_capacity / n,
+            "abs_magnetisation": float((p * m).sum()),
+            "entropy": st.entropy / n,
+        }

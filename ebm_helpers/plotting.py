@@ -1,0 +1,208 @@
+"""One figure style for the whole collection, and the plots every notebook draws.
+
+Holds the style (``STYLE``, ``apply_style``), grids for evaluating 2D functions (``grid_2d``),
+energy landscapes (``plot_energy_1d``, ``plot_density_1d``, ``plot_field_2d``) and sample scatter
+plots (``plot_samples``), and PNG export for widgets (``figure_to_png``). Used by every notebook
+and by ``ebm_helpers.widgets``.
+
+All functions draw into an ``Axes`` you pass (or a new ``matplotlib.figure.Figure`` when you
+don't), so they never touch pyplot's global current figure; importing this module changes no
+global state: call ``apply_style()`` once in a notebook's setup cell.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+
+import matplotlib as mpl
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+__all__ = [
+    "STYLE",
+    "apply_style",
+    "figure_to_png",
+    "grid_2d",
+    "new_axes",
+    "plot_density_1d",
+    "plot_energy_1d",
+    "plot_field_2d",
+    "plot_samples",
+]
+
+#: The collection's figure style: readable when projected in a lecture hall.
+STYLE: dict = {
+    "figure.figsize": (6.4, 4.0),
+    "figure.dpi": 100,
+    "savefig.dpi": 100,
+    "savefig.bbox": "tight",
+    "font.size": 11,
+    "axes.titlesize": 12,
+    "axes.labelsize": 11,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "legend.frameon": False,
+    "lines.linewidth": 2.0,
+    "image.cmap": "viridis",
+    "axes.prop_cycle": mpl.cycler(
+        color=["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#17becf"]
+    ),
+}
+
+#: Colour map for energies (low energy = dark) and for densities.
+ENERGY_CMAP = "magma"
+DENSITY_CMAP = "viridis"
+
+
+def apply_style() -> None:
+    """Set the collection's matplotlib style (call once, in a notebook's setup cell)."""
+    mpl.rcParams.update(STYLE)
+
+
+def new_axes(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (4.2, 3.6)):
+    """A new ``Figure`` (not registered with pyplot) and its axes array, squeezed.
+
+    Using ``Figure`` directly means widget callbacks can make many figures without leaking
+    memory in pyplot's registry.
+    """
+    fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    return fig, (axes[0, 0] if axes.size == 1 else axes.squeeze())
+
+
+def figure_to_png(fig: Figure, dpi: int | None = None) -> bytes:
+    """Render a figure to PNG bytes (for ``ipywidgets.Image`` and for tests)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi or mpl.rcParams["savefig.dpi"])
+    return buf.getvalue()
+
+
+def grid_2d(bounds, n: int = 200):
+    """A regular grid over a box, for evaluating 2D energies and densities.
+
+    Args:
+        bounds: ``((xmin, xmax), (ymin, ymax))``.
+        n: points per axis.
+
+    Returns:
+        ``(xs, ys, points)``: 1D tensors of shape (n,), and the grid points as a (n*n, 2)
+        tensor in row-major order, so ``values.reshape(n, n)`` has rows indexed by y.
+    """
+    (x0, x1), (y0, y1) = bounds
+    if not (x1 > x0 and y1 > y0):
+        raise ValueError(f"bounds must be ((xmin, xmax), (ymin, ymax)), min < max; got {bounds}")
+    if n < 2:
+        raise ValueError(f"n must be at least 2, got {n}")
+    xs = torch.linspace(x0, x1, n, dtype=torch.float64)
+    ys = torch.linspace(y0, y1, n, dtype=torch.float64)
+    yy, xx = torch.meshgrid(ys, xs, indexing="ij")
+    return xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+
+
+def _np(a) -> np.ndarray:
+    return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
+
+
+def plot_energy_1d(x, energy, ax: Axes | None = None, label: str | None = None, **kw) -> Axes:
+    """Plot an energy curve E(x) with labelled axes."""
+    if ax is None:
+        _, ax = new_axes()
+    ax.plot(_np(x), _np(energy), label=label, **kw)
+    ax.set_xlabel("x")
+    ax.set_ylabel("energy E(x)")
+    return ax
+
+
+def plot_density_1d(x, density, ax: Axes | None = None, label: str | None = None, **kw) -> Axes:
+    """Plot a probability density p(x) with labelled axes."""
+    if ax is None:
+        _, ax = new_axes()
+    ax.plot(_np(x), _np(density), label=label, **kw)
+    ax.set_xlabel("x")
+    ax.set_ylabel("density p(x)")
+    return ax
+
+
+def plot_field_2d(
+    fn_or_values: Callable | torch.Tensor | np.ndarray,
+    bounds,
+    ax: Axes | None = None,
+    n: int = 150,
+    kind: str = "heatmap",
+    cmap: str | None = None,
+    colorbar_label: str = "energy E(x)",
+    title: str | None = None,
+    levels: int = 15,
+    clip_quantile: float | None = None,
+) -> Axes:
+    """Draw a scalar field over a 2D box as a heat map or filled contours, with a colour bar.
+
+    Args:
+        fn_or_values: a function mapping (batch, 2) points to (batch,) values (evaluated on
+            ``grid_2d(bounds, n)``), or an (n, n) array already on that grid.
+        bounds: ``((xmin, xmax), (ymin, ymax))``.
+        kind: ``"heatmap"`` or ``"contour"``.
+        clip_quantile: clip values above this quantile (energies of far-away points can dwarf
+            the interesting range); ``None`` to keep all.
+    """
+    if kind not in {"heatmap", "contour"}:
+        raise ValueError(f"kind must be 'heatmap' or 'contour', got {kind!r}")
+    if ax is None:
+        _, ax = new_axes()
+    if callable(fn_or_values):
+        _, _, pts = grid_2d(bounds, n)
+        with torch.no_grad():
+            values = _np(fn_or_values(pts)).reshape(n, n)
+    else:
+        values = _np(fn_or_values)
+        if values.ndim != 2:
+            raise ValueError(f"values must be a 2D (n, n) grid, got shape {values.shape}")
+    values = np.asarray(values, dtype=float)
+    finite = np.isfinite(values)
+    if clip_quantile is not None and finite.any():
+        values = np.minimum(values, np.quantile(values[finite], clip_quantile))
+    (x0, x1), (y0, y1) = bounds
+    cmap = cmap or (ENERGY_CMAP if "energy" in colorbar_label.lower() else DENSITY_CMAP)
+    if kind == "heatmap":
+        im = ax.imshow(values, origin="lower", extent=(x0, x1, y0, y1), cmap=cmap, aspect="auto")
+    else:
+        ny, nx = values.shape
+        im = ax.contourf(
+            np.linspace(x0, x1, nx), np.linspace(y0, y1, ny), values, levels=levels, cmap=cmap
+        )
+    ax.figure.colorbar(im, ax=ax, label=colorbar_label)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_samples(
+    samples, ax: Axes | None = None, bounds=None, label: str | None = None, s: float = 3,
+    alpha: float = 0.5, title: str | None = None, **kw,
+) -> Axes:
+    """Scatter plot of 2D samples, shape (n, 2)."""
+    x = _np(samples)
+    if x.ndim != 2 or x.shape[1] != 2:
+        raise ValueError(f"samples must have shape (n, 2), got {x.shape}")
+    if ax is None:
+        _, ax = new_axes()
+    ax.scatter(x[:, 0], x[:, 1], s=s, alpha=alpha, label=label, **kw)
+    ax.set_xlabel("$x_1$")
+    ax.set_ylabel("$x_2$")
+    ax.set_aspect("equal", adjustable="box")
+    if bounds is not None:
+        ax.set_xlim(*bounds[0])
+        ax.set_ylim(*bounds[1])
+    if title:
+        ax.set_title(title)
+    return ax
