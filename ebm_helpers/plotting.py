@@ -37,6 +37,7 @@ __all__ = [
 STYLE: dict = {
     "figure.figsize": (6.4, 4.0),
     "figure.dpi": 100,
+    "figure.constrained_layout.use": True,  # colour bars and labels never overlap
     "savefig.dpi": 100,
     "savefig.bbox": "tight",
     "font.size": 11,

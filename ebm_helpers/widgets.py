@@ -132,6 +132,12 @@ def boltzmann_on_grid(energy: np.ndarray, temperature: float, cell: float):
     return density, log_z, float(-plogp.sum() * cell)
 
 
+def _fmt(value: float) -> str:
+    """Two decimals, never '-0.00'."""
+    text = f"{value:.2f}"
+    return "0.00" if text == "-0.00" else text
+
+
 def _draw_density(ax, landscape: str, temperature: float, reference: bool = True):
     density, x, y, e, cell = _landscape_grid(landscape)
     p, log_z, entropy = boltzmann_on_grid(e, temperature, cell)
@@ -143,7 +149,7 @@ def _draw_density(ax, landscape: str, temperature: float, reference: bool = True
         ax.fill_between(x, p, alpha=0.2, color="C0")
         ax.set_xlabel("x")
         ax.set_ylabel("density $p_T(x)$")
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper center")
     else:
         im = ax.imshow(p, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="equal",
                        cmap="viridis")
@@ -151,7 +157,7 @@ def _draw_density(ax, landscape: str, temperature: float, reference: bool = True
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
         ax.grid(False)
-    ax.set_title(f"T = {temperature:.3g}:  ln Z = {log_z:.2f},  S = {entropy:.2f} nats")
+    ax.set_title(f"T = {temperature:.3g}:  ln Z = {_fmt(log_z)},  S = {_fmt(entropy)} nats")
     return density, p
 
 
@@ -169,6 +175,7 @@ def temperature_figure(landscape: str = "tilted double well", temperature: float
     density, x, y, e, _ = _landscape_grid(landscape)
     if y is None:
         ax_e.plot(x, e, color="C1")
+        ax_e.set_ylim(e.min() - 0.5, e.min() + 8)  # the wells, not the steep quartic walls
         ax_e.set_xlabel("x")
         ax_e.set_ylabel("energy E(x)")
     else:
