@@ -7,9 +7,13 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 NB_PY  := $(sort $(wildcard notebooks/[0-9][0-9]_*.py))
 
-# open a browser only where there is a display (or on macOS)
+# open a browser only where there is a display (or on macOS); Jupyter refuses root without a flag
+LAB_FLAGS ?=
 ifeq ($(strip $(DISPLAY)$(WAYLAND_DISPLAY)$(filter Darwin,$(shell uname -s))),)
-LAB_FLAGS ?= --no-browser
+LAB_FLAGS += --no-browser
+endif
+ifeq ($(shell id -u),0)
+LAB_FLAGS += --allow-root
 endif
 
 .PHONY: lab test venv chromium sync notebooks lint bench book clean
