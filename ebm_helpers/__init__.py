@@ -3,7 +3,8 @@
 One module per concept (see DESIGN.md §2): ``config`` (fast mode, seeds, device), ``energies``
 (toy densities, Boltzmann statistics, Ising model), ``samplers`` (MCMC), ``metrics`` (MMD,
 energy distance, TV/KL), ``plotting`` (the figure style), ``widgets`` (interactive explorers),
-``data`` (offline datasets), ``hopfield`` (Hopfield networks), ``rbm`` (Bernoulli RBMs and
+``data`` (offline datasets), ``hopfield`` (Hopfield networks), ``boltzmann_machine`` (tiny
+fully connected Boltzmann machines by exact enumeration), ``rbm`` (Bernoulli RBMs and
 CD-k/PCD training) and ``partition`` (exact enumeration and annealed importance sampling).
 Notebooks import these modules; importing the package changes no global state.
 """

@@ -26,6 +26,7 @@ __all__ = [
     "apply_style",
     "figure_to_png",
     "grid_2d",
+    "image_grid",
     "new_axes",
     "plot_density_1d",
     "plot_energy_1d",
@@ -103,6 +104,30 @@ def grid_2d(bounds, n: int = 200):
     ys = torch.linspace(y0, y1, n, dtype=torch.float64)
     yy, xx = torch.meshgrid(ys, xs, indexing="ij")
     return xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+
+
+def image_grid(images, image_shape: tuple[int, int], ncols: int) -> np.ndarray:
+    """Tile images into one array for ``imshow``, with 1-pixel NaN gaps (drawn blank).
+
+    Args:
+        images: (n, height*width) flattened images.
+        image_shape: (height, width).
+        ncols: images per row.
+
+    Returns:
+        Array of shape (rows*(height+1) - 1, ncols*(width+1) - 1).
+    """
+    imgs = _np(images)
+    h, w = image_shape
+    if imgs.ndim != 2 or imgs.shape[1] != h * w:
+        raise ValueError(f"images must have shape (n, {h * w}), got {imgs.shape}")
+    n = imgs.shape[0]
+    rows = max(1, -(-n // ncols))
+    grid = np.full((rows * (h + 1) - 1, ncols * (w + 1) - 1), np.nan)
+    for k in range(n):
+        r, c = divmod(k, ncols)
+        grid[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = imgs[k].reshape(h, w)
+    return grid
 
 
 def _np(a) -> np.ndarray:

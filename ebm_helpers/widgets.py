@@ -9,7 +9,8 @@
    collection is made with ``explorer``; the CSS classes (``ebm-explorer``,
    ``ebm-explorer-image``, plus one per control) let browser tests find them.
 
-Holds the temperature explorer of notebook 01; later notebooks add theirs here.
+Holds the temperature explorer of notebook 01, the Hopfield recall explorer of notebook 02 and
+the Gibbs chain viewer of notebook 03; later notebooks add theirs here.
 """
 
 from __future__ import annotations
@@ -25,12 +26,14 @@ from matplotlib.figure import Figure
 
 from . import energies
 from ._validation import temperature as check_temperature
-from .plotting import figure_to_png, grid_2d, new_axes
+from .plotting import figure_to_png, grid_2d, image_grid, new_axes
 
 __all__ = [
     "TEMPERATURE_LANDSCAPES",
     "boltzmann_on_grid",
     "explorer",
+    "gibbs_chain_explorer",
+    "gibbs_chain_figure",
     "temperature_explorer",
     "temperature_figure",
     "temperature_panels",
@@ -225,3 +228,186 @@ def temperature_explorer(
         {"landscape": dropdown, "temperature": slider},
         css_class="ebm-temperature-explorer",
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Hopfield recall explorer (notebook 02)
+# --------------------------------------------------------------------------------------------
+
+from . import hopfield  # noqa: E402 - appended section; hopfield imports nothing from here
+
+__all__ += ["hopfield_recall_figure", "recall_explorer"]
+
+
+def _recall_start(patterns, pattern: int, corruption: float, seed: int):
+    """The stored patterns as float64 ±1, the Hebbian weights, the target and its corrupted copy
+    (exactly ⌊corruption·N + ½⌋ bits flipped, positions drawn from a generator seeded by
+    ``seed``)."""
+    xi = torch.as_tensor(np.asarray(patterns) if not isinstance(patterns, torch.Tensor)
+                         else patterns).to(torch.float64)
+    if xi.ndim != 2:
+        raise ValueError(f"patterns must have shape (P, N), got {tuple(xi.shape)}")
+    n_pat = xi.shape[0]
+    if isinstance(pattern, bool) or not isinstance(pattern, (int, np.integer)) or not (
+        0 <= pattern < n_pat
+    ):
+        raise ValueError(f"pattern must be an index in [0, {n_pat}), got {pattern!r}")
+    w = hopfield.hebbian_weights(xi)
+    target = xi[int(pattern)]
+    start = hopfield.corrupt(target, corruption, torch.Generator().manual_seed(int(seed)))
+    return w, target, start
+
+
+def hopfield_recall_figure(
+    patterns,
+    shape: tuple[int, int],
+    pattern: int = 0,
+    corruption: float = 0.2,
+    step: int = 0,
+    seed: int = 0,
+    n_sweeps: int = 10,
+) -> Figure:
+    """The recall explorer's figure (pure function of its arguments).
+
+    Stores ``patterns`` with the Hebb rule (``hopfield.hebbian_weights``), flips a fraction
+    ``corruption`` of the bits of stored pattern number ``pattern`` (seeded by ``seed``) and
+    shows the state after ``step`` asynchronous single-unit updates in index order, the
+    target, and the energy E(s) = -½ sᵀWs along the run (``hopfield.recall_figure``).
+
+    Args:
+        patterns: (P, N) ±1 patterns to store.
+        shape: (height, width) of one pattern drawn as an image, height·width = N.
+        pattern: index of the stored pattern to corrupt and recall.
+        corruption: fraction of bits flipped in the starting state, in [0, 1].
+        step: number of single-unit updates to show (0 = the corrupted start).
+        seed: seed of the corrupted bit positions.
+        n_sweeps: the most sweeps of the run.
+    """
+    w, target, start = _recall_start(patterns, pattern, corruption, seed)
+    fig = hopfield.recall_figure(w, start, step, shape, target=target, n_sweeps=n_sweeps)
+    fig.suptitle(f"recall of stored pattern {pattern} from {corruption:.0%} flipped bits "
+                 f"({w.shape[0]} units, {len(patterns)} patterns stored)")
+    return fig
+
+
+def recall_explorer(
+    patterns,
+    shape: tuple[int, int],
+    names=None,
+    pattern: int = 0,
+    corruption: float = 0.2,
+    step: int = 0,
+    seed: int = 0,
+    max_step: int | None = None,
+) -> widgets.VBox:
+    """Corrupt a stored pattern, step the asynchronous dynamics, watch the energy fall.
+
+    Controls: a dropdown of the stored patterns (``ebm-pattern-dropdown``), a slider for the
+    fraction of flipped bits (``ebm-corruption-slider``) and one for the number of single-unit
+    updates (``ebm-step-slider``, up to ``max_step``, default 4 sweeps = 4N); the box has the
+    class ``ebm-recall-explorer``. Redraws ``hopfield_recall_figure``.
+
+    Args:
+        patterns: (P, N) ±1 patterns to store.
+        shape: (height, width) image shape of a pattern.
+        names: optional labels of the patterns for the dropdown (default "pattern 0", ...).
+        pattern, corruption, step, seed: the starting values (see ``hopfield_recall_figure``).
+        max_step: the slider's largest step.
+    """
+    n_pat, n = len(patterns), int(np.prod(shape))
+    names = [f"pattern {k}" for k in range(n_pat)] if names is None else list(names)
+    if len(names) != n_pat:
+        raise ValueError(f"got {len(names)} names for {n_pat} patterns")
+    style = {"description_width": "initial"}
+    dropdown = widgets.Dropdown(options=[(str(nm), k) for k, nm in enumerate(names)],
+                                value=pattern, description="stored pattern", style=style)
+    dropdown.add_class("ebm-pattern-dropdown")
+    corr = widgets.FloatSlider(value=corruption, min=0.0, max=0.5, step=0.05,
+                               readout_format=".0%", description="flipped bits",
+                               continuous_update=False, style=style)
+    corr.add_class("ebm-corruption-slider")
+    steps = widgets.IntSlider(value=step, min=0, max=max_step or 4 * n, step=1,
+                              description="single-unit updates", continuous_update=False,
+                              style=style, layout=widgets.Layout(width="420px"))
+    steps.add_class("ebm-step-slider")
+
+    def figure_fn(pattern, corruption, step):
+        return hopfield_recall_figure(patterns, shape, pattern, corruption, step, seed)
+
+    return explorer(
+        figure_fn,
+        {"pattern": dropdown, "corruption": corr, "step": steps},
+        css_class="ebm-recall-explorer",
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Gibbs chain viewer (notebook 03)
+# --------------------------------------------------------------------------------------------
+
+
+def gibbs_chain_figure(
+    trace, step: int, image_shape: tuple[int, int], free_energy=None, n_show: int = 16
+) -> Figure:
+    """One frame of a block-Gibbs chain viewer (pure function).
+
+    Args:
+        trace: (n_steps + 1, n_chains, n_visible) visible states or probabilities, the start
+            included (e.g. recorded with ``rbm.sample_v`` after every Gibbs step).
+        step: which Gibbs step to show, 0 ≤ step ≤ n_steps.
+        image_shape: (height, width) of one visible vector.
+        free_energy: optional (n_steps + 1, n_chains) free energies F(v) of the trace, drawn as
+            the chains' mean with the current step marked.
+        n_show: how many chains to tile.
+    """
+    tr = trace.detach().cpu().numpy() if isinstance(trace, torch.Tensor) else np.asarray(trace)
+    if tr.ndim != 3 or tr.shape[2] != image_shape[0] * image_shape[1]:
+        raise ValueError(
+            f"trace must have shape (steps + 1, chains, {image_shape[0] * image_shape[1]}), "
+            f"got {tr.shape}"
+        )
+    if not 0 <= step < tr.shape[0]:
+        raise ValueError(f"step must be between 0 and {tr.shape[0] - 1}, got {step}")
+    n = min(n_show, tr.shape[1])
+    ncols = math.ceil(math.sqrt(n))
+    fig, (ax_img, ax_f) = new_axes(ncols=2, size=(4.2, 3.6))
+    im = ax_img.imshow(image_grid(tr[step, :n], image_shape, ncols), cmap="gray_r", vmin=0,
+                       vmax=1)
+    fig.colorbar(im, ax=ax_img, label="pixel value", shrink=0.85)
+    ax_img.set_title(f"{n} chains after {step} Gibbs step{'s' if step != 1 else ''}")
+    ax_img.set_xticks([])
+    ax_img.set_yticks([])
+    ax_img.grid(False)
+    if free_energy is not None:
+        fe = free_energy.detach().cpu().numpy() if isinstance(free_energy, torch.Tensor) \
+            else np.asarray(free_energy)
+        steps = np.arange(fe.shape[0])
+        mean = fe.mean(axis=1)
+        ax_f.plot(steps, mean, color="C0", label="mean over chains")
+        ax_f.axvline(step, color="C1", ls="--", lw=1.5, label=f"step {step}")
+        ax_f.scatter([step], [mean[step]], color="C1", zorder=3)
+        ax_f.set_xscale("symlog", linthresh=1)
+        ax_f.set_xlabel("Gibbs step")
+        ax_f.set_ylabel("free energy F(v)")
+        ax_f.set_title("chains settle into low free energy")
+        ax_f.legend(loc="upper right")
+    else:
+        ax_f.set_axis_off()
+    return fig
+
+
+def gibbs_chain_explorer(trace, image_shape: tuple[int, int], free_energy=None,
+                         n_show: int = 16) -> widgets.VBox:
+    """A slider over the Gibbs steps of a recorded chain, redrawing ``gibbs_chain_figure``."""
+    tr_len = int(trace.shape[0])
+    slider = widgets.IntSlider(
+        value=0, min=0, max=tr_len - 1, step=1, description="Gibbs step",
+        continuous_update=False, style={"description_width": "initial"},
+        layout=widgets.Layout(width="420px"),
+    )
+    slider.add_class("ebm-gibbs-step-slider")
+
+    def figure(step: int) -> Figure:
+        return gibbs_chain_figure(trace, step, image_shape, free_energy, n_show)
+
+    return explorer(figure, {"step": slider}, css_class="ebm-gibbs-explorer")

@@ -149,3 +149,16 @@ def test_plotting_does_not_use_pyplot_figures():
     plotting.plot_field_2d(_quadratic, ((0.0, 1.0), (0.0, 1.0)), n=10)
     plotting.plot_samples(np.zeros((3, 2)))
     assert plt.get_fignums() == before
+
+
+def test_image_grid_tiles_images_with_nan_gaps():
+    imgs = torch.arange(5 * 6, dtype=torch.float32).reshape(5, 6)  # five 2×3 images
+    grid = plotting.image_grid(imgs, (2, 3), ncols=2)
+    assert grid.shape == (3 * 3 - 1, 2 * 4 - 1)
+    np.testing.assert_array_equal(grid[0:2, 0:3], imgs[0].reshape(2, 3).numpy())
+    np.testing.assert_array_equal(grid[3:5, 4:7], imgs[3].reshape(2, 3).numpy())
+    np.testing.assert_array_equal(grid[6:8, 0:3], imgs[4].reshape(2, 3).numpy())
+    assert np.isnan(grid[2]).all() and np.isnan(grid[:, 3]).all()  # the gaps
+    assert np.isnan(grid[6:8, 4:7]).all()  # the empty last cell
+    with pytest.raises(ValueError, match="shape"):
+        plotting.image_grid(imgs, (3, 3), ncols=2)

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from ebm_helpers import energies as en
-from ebm_helpers import widgets
+from ebm_helpers import plotting, widgets
 from ebm_helpers.plotting import figure_to_png, new_axes
 
 
@@ -208,3 +208,46 @@ def test_explorer_shows_value_error_in_status():
     assert "ebm-test" in box._dom_classes and "ebm-explorer" in box._dom_classes
     box.refresh()  # on demand
     assert status.value == ""
+
+
+# --- Gibbs chain viewer (notebook 03) ------------------------------------------------------
+
+
+def _chain(steps=6, chains=5, side=3, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    trace = torch.rand(steps + 1, chains, side * side, generator=g)
+    fe = torch.randn(steps + 1, chains, generator=g)
+    return trace, fe
+
+
+def test_gibbs_chain_figure_shows_the_requested_step():
+    """The tiled image is exactly the trace at that step (pure function of its inputs)."""
+    trace, fe = _chain()
+    for step in (0, 4):
+        fig = widgets.gibbs_chain_figure(trace, step, (3, 3), free_energy=fe, n_show=4)
+        shown = fig.axes[0].images[0].get_array().filled(np.nan)
+        expected = plotting.image_grid(trace[step, :4], (3, 3), ncols=2)
+        np.testing.assert_array_equal(np.isnan(shown), np.isnan(expected))
+        np.testing.assert_allclose(shown[~np.isnan(shown)], expected[~np.isnan(expected)])
+        marker = next(ln for ln in fig.axes[1].lines if ln.get_linestyle() == "--")
+        assert marker.get_xdata()[0] == step
+        assert fig.axes[0].get_title().startswith("4 chains after")
+
+
+def test_gibbs_chain_figure_rejects_bad_input():
+    trace, _ = _chain()
+    with pytest.raises(ValueError, match="between 0 and 6"):
+        widgets.gibbs_chain_figure(trace, 7, (3, 3))
+    with pytest.raises(ValueError, match="shape"):
+        widgets.gibbs_chain_figure(trace, 0, (2, 2))
+
+
+def test_gibbs_chain_explorer_redraws_on_slider_move():
+    trace, fe = _chain()
+    box = widgets.gibbs_chain_explorer(trace, (3, 3), free_energy=fe)
+    assert "ebm-gibbs-explorer" in box._dom_classes
+    slider = box.controls["step"]
+    assert "ebm-gibbs-step-slider" in slider._dom_classes and slider.max == 6
+    before = box.image.value
+    slider.value = 5
+    assert box.image.value != before
