@@ -62,6 +62,7 @@ from tqdm.auto import tqdm
 from ebm_helpers import config, energies, metrics, plotting, samplers, widgets
 
 plotting.apply_style()
+config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")

@@ -69,7 +69,7 @@ from ebm_helpers import boltzmann_machine as bm
 from ebm_helpers import config, hopfield, plotting, widgets
 
 plotting.apply_style()
-torch.set_num_threads(1)  # every tensor here is small: one thread is faster, and fair to others
+config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")

@@ -61,6 +61,7 @@ from ebm_helpers import config, data, metrics, partition, plotting, rbm, widgets
 from ebm_helpers.sklearn import BernoulliRBM as TorchBernoulliRBM
 
 plotting.apply_style()
+config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")

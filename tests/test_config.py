@@ -241,3 +241,19 @@ def test_importing_the_package_changes_no_global_state():
     )
     assert out.returncode == 0, out.stderr
     assert "PROBLEMS: []" in out.stdout, out.stdout + out.stderr
+
+
+def test_set_torch_threads_reads_ebm_threads_and_validates(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("EBM_THREADS", raising=False)
+        assert config.set_torch_threads() == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("EBM_THREADS", "2")
+        assert config.set_torch_threads() == 2 and torch.get_num_threads() == 2
+        assert config.set_torch_threads(1) == 1 and torch.get_num_threads() == 1
+        for bad in ["zero", "0", "-3"]:
+            monkeypatch.setenv("EBM_THREADS", bad)
+            with pytest.raises(ValueError, match="threads"):
+                config.set_torch_threads()
+    finally:
+        torch.set_num_threads(before)

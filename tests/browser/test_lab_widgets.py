@@ -192,3 +192,50 @@ def test_temperature_explorer(
     assert image.screenshot() != pixels_slider, "figure looks the same after changing landscape"
 
     _assert_no_error_outputs(page)
+
+
+# The other explorers follow the same contract (ebm_helpers.widgets.explorer): a box with a CSS
+# class, a slider with a CSS class, and an `.ebm-explorer-image`. Each entry: notebook, box
+# class, slider class.
+SLIDER_EXPLORERS = [
+    ("notebooks/02_hopfield_and_boltzmann_machines.ipynb", "ebm-recall-explorer",
+     "ebm-step-slider"),
+    ("notebooks/03_restricted_boltzmann_machines.ipynb", "ebm-gibbs-explorer",
+     "ebm-gibbs-step-slider"),
+    ("notebooks/04_contrastive_divergence.ipynb", "ebm-cd-explorer", "ebm-cd-k-slider"),
+]
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(400)
+@pytest.mark.parametrize("notebook, box_class, slider_class", SLIDER_EXPLORERS)
+def test_slider_explorer(
+    notebook: str, box_class: str, slider_class: str, lab_server: LabServer, lab_page: Page,
+    artifacts_dir: Path,
+) -> None:
+    """Run the notebook in JupyterLab, then move the explorer's slider: the figure must change."""
+    source = REPO_ROOT / notebook
+    page = lab_page
+    shot = str(artifacts_dir / source.stem) + "-{}.png"
+
+    _open_notebook(page, lab_server, source)
+    _run_all_cells(page)
+    _assert_no_error_outputs(page)
+
+    explorer = page.locator(f".{box_class}").first
+    expect(explorer).to_be_visible()
+    image = explorer.locator("img.ebm-explorer-image, .ebm-explorer-image img")
+    slider = explorer.locator(f".{slider_class}")
+    readout = slider.locator(".widget-readout")
+
+    src_before = _stable_src(image, "after running all cells")
+    explorer.screenshot(path=shot.format("explorer-before"))
+    pixels_before = image.screenshot()
+    readout_before = readout.inner_text()
+
+    _move_slider(slider)
+    expect(readout).not_to_have_text(readout_before)
+    _stable_src(image, "after moving the slider", not_src=src_before)
+    explorer.screenshot(path=shot.format("explorer-after-slider"))
+    assert image.screenshot() != pixels_before, "figure looks the same after moving the slider"
+    _assert_no_error_outputs(page)
