@@ -339,6 +339,13 @@ class RecallResult:
     energy_trace: torch.Tensor | None = None
 
 
+def _batched_energy(w, s, bias) -> torch.Tensor:
+    """E = -½ sᵀWs - bᵀs for states s (g, r, n) under weights w (g, n, n), bias (g, n) -> (g, r)."""
+    return -0.5 * (torch.einsum("gij,grj->gri", w, s) * s).sum(-1) - torch.einsum(
+        "grn,gn->gr", s, bias
+    )
+
+
 def _descend(w, s, bias, n_sweeps, order, generator, want_trace, tol):
     """Deterministic asynchronous dynamics, batched. Updates ``s`` in place.
 
@@ -361,9 +368,7 @@ def _descend(w, s, bias, n_sweeps, order, generator, want_trace, tol):
     sweeps = torch.zeros(g_, r_, dtype=torch.long)
     trace = []
     if want_trace:
-        e = -0.5 * (torch.einsum("gij,grj->gri", w, s) * s).sum(-1) - torch.einsum(
-            "grn,gn->gr", s, bias
-        )
+        e = _batched_energy(w, s, bias)  # updated incrementally below
         trace.append(e[None].clone())
     for _ in range(n_sweeps):
         perm = None  # position k of a sweep updates unit k, or perm[g, r, k] in random order
@@ -419,9 +424,7 @@ def _glauber(w, s, bias, n_sweeps, order, generator, temperature, want_trace):
     gi = torch.arange(g_)[:, None]
     trace = []
     if want_trace:
-        e = -0.5 * (torch.einsum("gij,grj->gri", w, s) * s).sum(-1) - torch.einsum(
-            "grn,gn->gr", s, bias
-        )
+        e = _batched_energy(w, s, bias)  # updated incrementally below
         trace.append(e[None].clone())
     for _ in range(n_sweeps):
         perm = None

@@ -15,22 +15,12 @@ import math
 import numpy as np
 import pytest
 import torch
+from rbm_factory import random_rbm
 
 from ebm_helpers import data
 from ebm_helpers import partition as pt
 from ebm_helpers import rbm as R
 from ebm_helpers.rbm import RBM
-
-
-def random_rbm(n_visible, n_hidden, seed, scale=1.0, dtype=torch.float64):
-    """An RBM with N(0, scale²) weights and N(0, 1) biases."""
-    g = torch.Generator().manual_seed(seed)
-    m = RBM(n_visible, n_hidden, dtype=dtype)
-    with torch.no_grad():
-        m.W.copy_(scale * torch.randn(n_hidden, n_visible, generator=g, dtype=dtype))
-        m.v_bias.copy_(torch.randn(n_visible, generator=g, dtype=dtype))
-        m.h_bias.copy_(torch.randn(n_hidden, generator=g, dtype=dtype))
-    return m
 
 
 def all_states(n):
