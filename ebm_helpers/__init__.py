@@ -5,7 +5,9 @@ One module per concept (see DESIGN.md §2): ``config`` (fast mode, seeds, device
 energy distance, TV/KL), ``plotting`` (the figure style), ``widgets`` (interactive explorers),
 ``data`` (offline datasets), ``hopfield`` (Hopfield networks), ``boltzmann_machine`` (tiny
 fully connected Boltzmann machines by exact enumeration), ``rbm`` (Bernoulli RBMs and
-CD-k/PCD training) and ``partition`` (exact enumeration and annealed importance sampling).
+CD-k/PCD training), ``partition`` (exact enumeration and annealed importance sampling),
+``sklearn`` (a scikit-learn ``BernoulliRBM`` drop-in), ``dbn`` (deep belief networks: greedy
+stacking, fine-tuning, generation) and ``cf`` (softmax RBMs for ratings, with baselines).
 Notebooks import these modules; importing the package changes no global state.
 """
 
