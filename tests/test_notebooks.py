@@ -104,16 +104,20 @@ _TIMES = re.compile(
 
 
 def _checked_text(nb) -> list[str]:
-    """The text a notebook printed (stdout and plain-text results), minus widget model ids and
-    wall-clock times."""
+    """The text each cell printed (stdout and plain-text results), minus widget model ids and
+    wall-clock times. A cell's stdout is joined first: how it is split into stream messages
+    depends on timing, not on the numbers."""
     out = []
     for cell in nb.cells:
+        text = []
         for o in cell.get("outputs", []):
             if o.output_type == "stream" and o.name == "stdout":
-                out.append(_TIMES.sub("TIME", o.text))
+                text.append(o.text)
             elif o.output_type == "execute_result" and "text/plain" in o.data:
                 if "application/vnd.jupyter.widget-view+json" not in o.data:
-                    out.append(_TIMES.sub("TIME", o.data["text/plain"]))
+                    text.append(o.data["text/plain"])
+        if text:
+            out.append(_TIMES.sub("TIME", "".join(text)))
     return out
 
 
