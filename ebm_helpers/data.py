@@ -30,7 +30,19 @@ import torch
 
 from ._validation import count
 
-__all__ = ["ImageData", "load_digits", "load_mnist5k", "toy_2d"]
+__all__ = ["ImageData", "load_digits", "load_mnist5k", "synthetic_ratings", "toy_2d"]
+
+
+def synthetic_ratings(*args, **kwargs):
+    """Seeded synthetic star ratings with planted taste factors (notebook 06).
+
+    The generator lives next to the models that use it, in ``ebm_helpers.cf``; this is the same
+    function (``cf.synthetic_ratings``; see its docstring for the model and the arguments),
+    listed here so that every data source of the collection is found in one module.
+    """
+    from .cf import synthetic_ratings as generate  # cf is heavier; import it only when used
+
+    return generate(*args, **kwargs)
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,12 @@ def test_toy_2d_wraps_the_exact_samplers():
         data.toy_2d("double well", 10)
     with pytest.raises(ValueError, match="n"):
         data.toy_2d("rings", 0)
+
+
+def test_synthetic_ratings_is_listed_in_data_and_is_the_cf_generator():
+    from ebm_helpers import cf
+
+    a = data.synthetic_ratings(n_users=40, n_items=30, seed=3)
+    b = cf.synthetic_ratings(n_users=40, n_items=30, seed=3)
+    assert torch.equal(a.train, b.train) and torch.equal(a.test, b.test)
+    assert a.train.shape == (40, 30)
