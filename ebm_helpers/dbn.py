@@ -47,6 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import rbm as rbm_module
+from ._training import record_epoch
 from ._validation import as_points, count, positive
 from .partition import _bernoulli
 from .rbm import RBM, TrainHistory
@@ -661,16 +662,6 @@ def fine_tune(
         }
         if val is not None:
             metrics["val_loss"], metrics["val_accuracy"] = _evaluate(model, *val)
-        if callback is not None:
-            extra = callback(epoch, model, dict(metrics))
-            if extra is not None:
-                if not isinstance(extra, dict):
-                    raise ValueError(
-                        "callback must return None or a dict of values to record, got "
-                        f"{type(extra).__name__}"
-                    )
-                metrics.update(extra)
-        for key, value in metrics.items():
-            history._add(key, value)
+        metrics = record_epoch(history, metrics, callback, epoch, model)
         bar.set_postfix(loss=f"{metrics['loss']:.3g}")
     return history

@@ -43,6 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import config
+from ._training import record_epoch
 from ._validation import as_points, count, positive
 from .partition import _bernoulli, log_partition_exact
 
@@ -748,17 +749,7 @@ def train_rbm(
             "lr": lr_e,
             "momentum": mom_e,
         }
-        if callback is not None:
-            extra = callback(epoch, rbm, dict(metrics))
-            if extra is not None:
-                if not isinstance(extra, dict):
-                    raise ValueError(
-                        "callback must return None or a dict of values to record, got "
-                        f"{type(extra).__name__}"
-                    )
-                metrics.update(extra)
-        for key, value in metrics.items():
-            history._add(key, value)
+        metrics = record_epoch(history, metrics, callback, epoch, rbm)
         bar.set_postfix(recon=f"{metrics['recon_error']:.3g}")
     history.chains = chains
     history.velocity = velocity
