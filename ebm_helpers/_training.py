@@ -1,19 +1,39 @@
 """Bookkeeping shared by the package's training loops (private).
 
-``record_epoch`` is the end-of-epoch step of ``rbm.train_rbm`` and ``dbn.fine_tune``: call the
-user's callback and append the epoch's values to the history.
+``History`` is the per-epoch record that ``rbm.TrainHistory``, ``dbn.FineTuneHistory`` and
+``cf.CFHistory`` extend; ``record_epoch`` is the end-of-epoch step of ``rbm.train_rbm`` and
+``dbn.fine_tune``: call the user's callback and append the epoch's values to the history.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 
-def record_epoch(history, metrics: dict, callback: Callable | None, epoch: int, model) -> dict:
+@dataclass
+class History:
+    """Lists of per-epoch values by name: ``history["loss"]`` is one entry per epoch."""
+
+    metrics: dict[str, list] = field(default_factory=dict)
+
+    def __getitem__(self, key: str) -> list:
+        return self.metrics[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.metrics
+
+    def _add(self, key, value) -> None:
+        self.metrics.setdefault(key, []).append(value)
+
+
+def record_epoch(
+    history: History, metrics: dict, callback: Callable | None, epoch: int, model
+) -> dict:
     """Call ``callback(epoch, model, metrics)``, merge the dict it may return, record everything.
 
     Args:
-        history: an object with ``_add(key, value)`` (``TrainHistory``, ``FineTuneHistory``).
+        history: a ``History``.
         metrics: this epoch's values.
         callback: ``None`` or a function returning ``None`` or a dict of extra values.
         epoch: the epoch number passed to the callback.

@@ -62,6 +62,17 @@ def positive(value, name: str, hint: str = "") -> float:
     return v
 
 
+def non_negative(value, name: str) -> float:
+    """Check that a scalar is a finite number ≥ 0 (e.g. a weight decay) and return it as a float."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}") from err
+    if not math.isfinite(v) or v < 0:
+        raise ValueError(f"{name} must be a finite number ≥ 0, got {value!r}")
+    return v
+
+
 def temperature(value) -> float:
     """Check a temperature T (> 0, finite)."""
     return positive(

@@ -27,14 +27,15 @@ observations and a fixed train/test split. Used by notebook 06_rbm_collaborative
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
 from . import config
-from ._validation import count, positive
+from ._training import History
+from ._validation import count, non_negative, positive
 
 __all__ = [
     "MatrixFactorization",
@@ -232,9 +233,7 @@ def synthetic_ratings(
     if not 0 < density <= 1:
         raise ValueError(f"density must be in (0, 1] (the fraction of observed ratings), got "
                          f"{density}")
-    noise = float(noise)
-    if not (math.isfinite(noise) and noise >= 0):
-        raise ValueError(f"noise must be a finite number ≥ 0, got {noise}")
+    noise = non_negative(noise, "noise")
     test_fraction = float(test_fraction)
     if not 0 <= test_fraction < 1:
         raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
@@ -342,9 +341,7 @@ def item_mean(ratings, mask=None, n_stars: int = 5, damping: float = 0.0) -> tor
     n_items) float32.
     """
     r, m = _check_ratings(ratings, _n_stars(n_stars), mask)
-    damping = float(damping)
-    if not (math.isfinite(damping) and damping >= 0):
-        raise ValueError(f"damping must be a finite number ≥ 0, got {damping}")
+    damping = non_negative(damping, "damping")
     rd, md = r.double(), m.double()
     mu = rd.sum() / md.sum()
     n_i = md.sum(0)
@@ -375,9 +372,7 @@ class MatrixFactorization:
     def __init__(self, n_factors: int = 5, l2: float = 0.05, epochs: int = 300,
                  lr: float = 0.05, init_std: float = 0.1, n_stars: int = 5):
         self.n_factors = count(n_factors, "n_factors")
-        self.l2 = float(l2)
-        if not (math.isfinite(self.l2) and self.l2 >= 0):
-            raise ValueError(f"l2 must be a finite number ≥ 0, got {l2}")
+        self.l2 = non_negative(l2, "l2")
         self.epochs = count(epochs, "epochs")
         self.lr = positive(lr, "lr")
         self.init_std = positive(init_std, "init_std")
@@ -635,14 +630,9 @@ def cd_gradient(model: SoftmaxRBM, ratings, mask=None, k: int = 1,
 
 
 @dataclass
-class CFHistory:
+class CFHistory(History):
     """Per-epoch record of ``train_softmax_rbm``: ``metrics["epoch"]``, ``["train_rmse"]`` and,
     when ``test`` was given, ``["test_rmse"]`` (mean-field predictions)."""
-
-    metrics: dict[str, list] = field(default_factory=dict)
-
-    def __getitem__(self, key):
-        return self.metrics[key]
 
 
 def train_softmax_rbm(
@@ -695,8 +685,7 @@ def train_softmax_rbm(
         model.init_from_data(r)
     v_all = _one_hot(r, m, model.n_stars, model.W.dtype)
     vel = [torch.zeros_like(p) for p in (model.W, model.v_bias, model.h_bias)]
-    hist = CFHistory({"epoch": [], "train_rmse": []} | ({"test_rmse": []} if test is not None
-                                                       else {}))
+    hist = CFHistory()
     disable = config.progress_disabled() if progress is None else not progress
     n = r.shape[0]
     for epoch in tqdm(range(1, epochs + 1), desc="softmax RBM", unit="epoch", disable=disable):
@@ -717,8 +706,8 @@ def train_softmax_rbm(
                 f"softmax RBM training diverged in epoch {epoch} (non-finite weights); lower lr "
                 f"(now {lr:g}) or momentum and restart from a fresh model")
         pred = model.predict(r)
-        hist.metrics["epoch"].append(epoch)
-        hist.metrics["train_rmse"].append(rmse(pred, r))
+        hist._add("epoch", epoch)
+        hist._add("train_rmse", rmse(pred, r))
         if test is not None:
-            hist.metrics["test_rmse"].append(rmse(pred, t))
+            hist._add("test_rmse", rmse(pred, t))
     return hist

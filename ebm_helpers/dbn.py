@@ -39,7 +39,7 @@ import itertools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -47,8 +47,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import rbm as rbm_module
-from ._training import record_epoch
-from ._validation import as_points, count, positive
+from ._training import History, record_epoch
+from ._validation import as_points, count, non_negative, positive
 from .partition import _bernoulli
 from .rbm import RBM, TrainHistory
 
@@ -472,7 +472,7 @@ def to_classifier(
 
 
 @dataclass
-class FineTuneHistory:
+class FineTuneHistory(History):
     """Per-epoch record of ``fine_tune``.
 
     Attributes:
@@ -482,17 +482,6 @@ class FineTuneHistory:
             (cumulative training time), ``"val_loss"`` and ``"val_accuracy"`` when validation
             data are given, plus every key a callback returned. ``history["loss"]`` reads them.
     """
-
-    metrics: dict[str, list] = field(default_factory=dict)
-
-    def __getitem__(self, key: str) -> list:
-        return self.metrics[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.metrics
-
-    def _add(self, key, value) -> None:
-        self.metrics.setdefault(key, []).append(value)
 
 
 def _first_linear(model: nn.Module) -> nn.Linear:
@@ -617,9 +606,7 @@ def fine_tune(
     epochs = count(epochs, "epochs", minimum=0)
     lr = positive(lr, "lr", "; 0.01–0.1 is typical for SGD, 1e-3 for Adam")
     batch_size = count(batch_size, "batch_size")
-    weight_decay = float(weight_decay)
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be a finite number ≥ 0, got {weight_decay}")
+    weight_decay = non_negative(weight_decay, "weight_decay")
     momentum = float(momentum)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}; 0.9 is typical")

@@ -35,7 +35,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import torch
@@ -43,8 +43,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import config
-from ._training import record_epoch
-from ._validation import as_points, count, positive
+from ._training import History, record_epoch
+from ._validation import as_points, count, non_negative, positive
 from .partition import _bernoulli, log_partition_exact
 
 __all__ = [
@@ -573,9 +573,7 @@ def _check_hyper(lr, momentum, weight_decay):
     momentum = float(momentum)
     if not 0 <= momentum < 1:
         raise ValueError(f"momentum must be in [0, 1), got {momentum}; 0.5–0.9 is typical")
-    weight_decay = float(weight_decay)
-    if not (math.isfinite(weight_decay) and weight_decay >= 0):
-        raise ValueError(f"weight_decay must be a finite number ≥ 0, got {weight_decay}")
+    weight_decay = non_negative(weight_decay, "weight_decay")
     return lr, momentum, weight_decay
 
 
@@ -585,7 +583,7 @@ def _check_hyper(lr, momentum, weight_decay):
 
 
 @dataclass
-class TrainHistory:
+class TrainHistory(History):
     """Per-epoch record of ``train_rbm``.
 
     Attributes:
@@ -598,18 +596,8 @@ class TrainHistory:
         velocity: the final momentum buffers (pass as ``velocity`` to continue).
     """
 
-    metrics: dict[str, list] = field(default_factory=dict)
     chains: torch.Tensor | None = None
     velocity: tuple | None = None
-
-    def __getitem__(self, key: str) -> list:
-        return self.metrics[key]
-
-    def __contains__(self, key: str) -> bool:
-        return key in self.metrics
-
-    def _add(self, key, value) -> None:
-        self.metrics.setdefault(key, []).append(value)
 
 
 def _constant(value) -> Callable[[int], float]:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validation import as_points, count, positive
+from ._validation import as_points, count, non_negative, positive
 from ._validation import temperature as check_temperature
 
 __all__ = ["Chain", "ising_sweeps", "langevin", "mala", "metropolis"]
@@ -163,8 +163,7 @@ def langevin(
         RuntimeError: when a state or gradient becomes non-finite (step size too large).
     """
     x, n_steps, eps, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin)
-    if not (math.isfinite(noise_scale) and noise_scale >= 0):
-        raise ValueError(f"noise_scale must be a finite number ≥ 0, got {noise_scale}")
+    noise_scale = non_negative(noise_scale, "noise_scale")
     sigma = noise_scale * math.sqrt(2 * eps)
     trace = [x.clone()] if return_trace else None
     for i in range(1, n_steps + 1):

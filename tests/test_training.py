@@ -27,3 +27,16 @@ def test_record_epoch_without_callback_and_with_a_bad_one():
     assert history["loss"] == [0.1]
     with pytest.raises(ValueError, match="callback must return None or a dict"):
         record_epoch(history, {"epoch": 2}, lambda *a: 5, 2, None)
+
+
+def test_every_training_history_shares_the_history_record():
+    from ebm_helpers._training import History
+    from ebm_helpers.cf import CFHistory
+    from ebm_helpers.dbn import FineTuneHistory
+
+    for cls in (TrainHistory, FineTuneHistory, CFHistory):
+        h = cls()
+        assert isinstance(h, History) and "loss" not in h
+        h._add("loss", 1.0)
+        h._add("loss", 0.5)
+        assert h["loss"] == [1.0, 0.5] and "loss" in h
