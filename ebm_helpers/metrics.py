@@ -5,10 +5,12 @@
 * ``energy_distance``: Székely's energy distance between two samples;
 * ``total_variation`` and ``kl_divergence`` between discrete (or gridded) distributions;
 * ``histogram_probs`` and ``cell_probs``: turn samples, or a log-density on a grid, into
-  probabilities over the same cells, so that samples can be compared with an exact density.
+  probabilities over the same cells, so that samples can be compared with an exact density;
+* ``roc_curve`` and ``auroc``: ranking quality of an anomaly/OOD score;
+* ``reliability`` and ``expected_calibration_error``: calibration of a classifier's confidence.
 
-Used by notebook 01 (Metropolis vs exact density) and by every notebook that measures sample
-quality (07-09, 13). Samples are (n, d) tensors.
+Used by notebook 01 (Metropolis vs exact density), by every notebook that measures sample
+quality (07-09, 13), and by 10-11 (AUROC, calibration). Samples are (n, d) tensors.
 """
 
 from __future__ import annotations
@@ -21,12 +23,16 @@ import torch
 from ._validation import as_points, count
 
 __all__ = [
+    "auroc",
     "cell_probs",
     "energy_distance",
+    "expected_calibration_error",
     "histogram_probs",
     "kl_divergence",
     "median_bandwidth",
     "mmd",
+    "reliability",
+    "roc_curve",
     "total_variation",
 ]
 
@@ -186,3 +192,94 @@ def cell_probs(log_prob, bounds, bins: int = 40, sub: int = 4) -> np.ndarray:
     dens = dens.reshape([bins * sub] * len(edges)).reshape(shape)
     axes = tuple(range(1, 2 * len(edges), 2))
     return dens.sum(axis=axes) * vol
+
+
+def _scores_labels(scores, labels) -> tuple[np.ndarray, np.ndarray]:
+    s = np.asarray(scores.detach().cpu() if isinstance(scores, torch.Tensor) else scores,
+                   dtype=np.float64)
+    y = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels)
+    if s.ndim != 1 or y.shape != s.shape:
+        raise ValueError(
+            f"scores and labels must be 1-D of the same length, got {s.shape} and {y.shape}"
+        )
+    if not np.isfinite(s).all():
+        raise ValueError("scores has NaN or infinite entries; an anomaly score must be finite")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError("labels must be 0 (normal / negative) or 1 (anomaly / positive)")
+    y = y.astype(bool)
+    if y.all() or not y.any():
+        raise ValueError("labels must contain both classes (0 and 1) for a ROC curve")
+    return s, y
+
+
+def roc_curve(scores, labels) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ROC curve of a score where *higher means more anomalous* (label 1).
+
+    Args:
+        scores: (n,) real scores.
+        labels: (n,) 0/1 labels, 1 = positive (anomaly, out-of-distribution).
+
+    Returns:
+        ``(fpr, tpr, thresholds)``: flagging ``scores >= thresholds[i]`` gives false- and
+        true-positive rates ``fpr[i]``, ``tpr[i]``; starts at (0, 0) with threshold +inf and ends
+        at (1, 1). Tied scores form one step.
+    """
+    s, y = _scores_labels(scores, labels)
+    order = np.argsort(-s, kind="stable")
+    s, y = s[order], y[order]
+    last_of_tie = np.r_[np.diff(s) != 0, True]
+    tp = np.cumsum(y)[last_of_tie]
+    fp = np.cumsum(~y)[last_of_tie]
+    tpr = np.r_[0.0, tp / y.sum()]
+    fpr = np.r_[0.0, fp / (~y).sum()]
+    return fpr, tpr, np.r_[np.inf, s[last_of_tie]]
+
+
+def auroc(scores, labels) -> float:
+    """Area under the ROC curve: P(score of a random positive > score of a random negative),
+    ties counted as ½ (the Mann–Whitney U statistic divided by n₊ n₋)."""
+    fpr, tpr, _ = roc_curve(scores, labels)
+    return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
+
+
+def reliability(probs, labels, n_bins: int = 10) -> dict[str, np.ndarray]:
+    """Reliability diagram data: accuracy against confidence in equal-width confidence bins.
+
+    Args:
+        probs: (n, n_classes) predicted class probabilities (rows sum to 1).
+        labels: (n,) true class indices.
+        n_bins: bins on [0, 1] for the confidence max_y p(y | x).
+
+    Returns:
+        Dict with ``confidence`` (mean confidence per bin), ``accuracy`` (per bin), ``count``
+        (examples per bin) and ``edges`` (n_bins + 1); empty bins hold NaN.
+    """
+    p = torch.as_tensor(probs).detach().cpu().double()
+    y = torch.as_tensor(labels).detach().cpu()
+    if p.ndim != 2 or y.ndim != 1 or y.shape[0] != p.shape[0] or p.shape[0] == 0:
+        raise ValueError(f"probs must be (n, n_classes) and labels (n,), got {tuple(p.shape)} "
+                         f"and {tuple(y.shape)}")
+    if not torch.isfinite(p).all() or (p < 0).any() or not torch.allclose(
+            p.sum(1), torch.ones(p.shape[0], dtype=p.dtype), atol=1e-4):
+        raise ValueError("probs must be finite, non-negative and sum to 1 along each row; "
+                         "pass softmax(logits), not the logits")
+    n_bins = count(n_bins, "n_bins")
+    conf, pred = p.max(1)
+    correct = (pred == y).double().numpy()
+    conf = conf.numpy()
+    edges = np.linspace(0.0, 1.0, n_bins + 1)
+    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, n_bins - 1)
+    counts = np.bincount(which, minlength=n_bins).astype(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean_conf = np.bincount(which, conf, n_bins) / counts
+        acc = np.bincount(which, correct, n_bins) / counts
+    return {"confidence": mean_conf, "accuracy": acc, "count": counts, "edges": edges}
+
+
+def expected_calibration_error(probs, labels, n_bins: int = 10) -> float:
+    """ECE = Σ_b (n_b / n) |accuracy_b - confidence_b| over equal-width confidence bins
+    (Naeini et al. 2015; Guo et al. 2017)."""
+    r = reliability(probs, labels, n_bins)
+    used = r["count"] > 0
+    w = r["count"][used] / r["count"].sum()
+    return float(np.sum(w * np.abs(r["accuracy"][used] - r["confidence"][used])))

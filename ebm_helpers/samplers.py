@@ -139,6 +139,7 @@ def langevin(
     return_trace: bool = False,
     thin: int = 1,
     noise_scale: float = 1.0,
+    clip: tuple[float, float] | None = None,
 ) -> Chain:
     """Unadjusted Langevin algorithm (ULA) for p(x) ∝ exp(-E(x)/T).
 
@@ -158,6 +159,8 @@ def langevin(
         generator: torch random generator.
         return_trace: keep every ``thin``-th state.
         noise_scale: multiplies the noise (1 = correct Langevin).
+        clip: ``(low, high)`` to clamp every state into a box after each step (projected ULA,
+            used for images with pixels in [0, 1]); ``None`` leaves the states free.
 
     Raises:
         RuntimeError: when a state or gradient becomes non-finite (step size too large).
@@ -165,10 +168,16 @@ def langevin(
     x, n_steps, eps, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin)
     noise_scale = non_negative(noise_scale, "noise_scale")
     sigma = noise_scale * math.sqrt(2 * eps)
+    if clip is not None:
+        low, high = (float(c) for c in clip)
+        if not low < high:
+            raise ValueError(f"clip must be (low, high) with low < high, got {clip!r}")
     trace = [x.clone()] if return_trace else None
     for i in range(1, n_steps + 1):
         _, g = _grad_energy(energy, x)
         x = x - eps * g / t + sigma * torch.randn(x.shape, generator=generator, dtype=x.dtype)
+        if clip is not None:
+            x = x.clamp(low, high)
         if not torch.isfinite(x).all():
             raise _diverged(
                 i, "a state became NaN or infinite",
