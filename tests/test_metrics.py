@@ -342,3 +342,66 @@ def test_histogram_and_cell_probs_bad_input():
         metrics.histogram_probs(torch.zeros(5, 1), ((0.0, 1.0),), bins=0)
     with pytest.raises(ValueError, match="sub"):
         metrics.cell_probs(lambda x: x[:, 0], ((0.0, 1.0),), sub=0)
+
+
+def _mann_whitney(scores, labels) -> float:
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    wins = (pos[:, None] > neg[None, :]).sum() + 0.5 * (pos[:, None] == neg[None, :]).sum()
+    return float(wins / (len(pos) * len(neg)))
+
+
+def test_auroc_equals_mann_whitney_with_ties():
+    rng = np.random.default_rng(0)
+    scores = rng.normal(size=300).round(1)  # many ties
+    labels = (rng.random(300) < 0.3 + 0.3 * (scores > 0)).astype(int)
+    assert metrics.auroc(scores, labels) == pytest.approx(_mann_whitney(scores, labels), abs=1e-12)
+    assert metrics.auroc(torch.as_tensor(scores), torch.as_tensor(labels)) == pytest.approx(
+        _mann_whitney(scores, labels), abs=1e-12)
+
+
+def test_auroc_extremes_and_roc_curve_shape():
+    labels = np.array([0, 0, 1, 1])
+    assert metrics.auroc([0.1, 0.2, 0.8, 0.9], labels) == 1.0
+    assert metrics.auroc([0.9, 0.8, 0.2, 0.1], labels) == 0.0
+    assert metrics.auroc([0.5, 0.5, 0.5, 0.5], labels) == 0.5
+    fpr, tpr, thr = metrics.roc_curve([0.1, 0.4, 0.35, 0.8], labels)
+    assert fpr[0] == tpr[0] == 0 and fpr[-1] == tpr[-1] == 1 and thr[0] == np.inf
+    assert np.all(np.diff(fpr) >= 0) and np.all(np.diff(tpr) >= 0)
+    # flagging scores >= thr[i] gives exactly (fpr[i], tpr[i])
+    s = np.array([0.1, 0.4, 0.35, 0.8])
+    for f, t, th in zip(fpr[1:], tpr[1:], thr[1:], strict=True):
+        flagged = s >= th
+        assert f == flagged[labels == 0].mean() and t == flagged[labels == 1].mean()
+
+
+@pytest.mark.parametrize(
+    "scores, labels, match",
+    [([0.1, 0.2], [0, 0], "both classes"), ([0.1, np.nan], [0, 1], "finite"),
+     ([0.1, 0.2], [0, 2], r"0 .normal"), ([0.1, 0.2, 0.3], [0, 1], "same length")],
+)
+def test_auroc_bad_input(scores, labels, match):
+    with pytest.raises(ValueError, match=match):
+        metrics.auroc(scores, labels)
+
+
+def test_ece_of_a_calibrated_and_an_overconfident_model(make_generator):
+    """Labels drawn from the predicted probabilities: ECE is only sampling noise. Claiming
+    certainty while being right 70 % of the time: ECE = 0.3 exactly."""
+    g = make_generator(0)
+    n = 20_000
+    probs = torch.softmax(2 * torch.randn(n, 5, generator=g), 1)
+    labels = torch.multinomial(probs, 1, generator=g).squeeze(1)
+    assert metrics.expected_calibration_error(probs, labels, n_bins=10) < 0.02
+    onehot = torch.nn.functional.one_hot(torch.zeros(n, dtype=torch.long), 5).double()
+    labels = torch.where(torch.rand(n, generator=g) < 0.7, 0, 1)
+    ece = metrics.expected_calibration_error(onehot, labels)
+    assert ece == pytest.approx(1 - float((labels == 0).double().mean()), abs=1e-12)
+    r = metrics.reliability(probs, labels, n_bins=4)
+    assert r["count"].sum() == n and len(r["edges"]) == 5
+
+
+def test_reliability_bad_input():
+    with pytest.raises(ValueError, match="softmax"):
+        metrics.reliability(torch.randn(4, 3), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="n_classes"):
+        metrics.reliability(torch.ones(4) / 4, torch.zeros(4, dtype=torch.long))
