@@ -2,12 +2,15 @@
 
 One module per concept (see DESIGN.md §2): ``config`` (fast mode, seeds, device), ``energies``
 (toy densities, Boltzmann statistics, Ising model), ``samplers`` (MCMC), ``metrics`` (MMD,
-energy distance, TV/KL), ``plotting`` (the figure style), ``widgets`` (interactive explorers),
-``data`` (offline datasets), ``hopfield`` (Hopfield networks), ``boltzmann_machine`` (tiny
-fully connected Boltzmann machines by exact enumeration), ``rbm`` (Bernoulli RBMs and
-CD-k/PCD training), ``partition`` (exact enumeration and annealed importance sampling),
-``sklearn`` (a scikit-learn ``BernoulliRBM`` drop-in), ``dbn`` (deep belief networks: greedy
-stacking, fine-tuning, generation) and ``cf`` (softmax RBMs for ratings, with baselines).
+energy distance, TV/KL, AUROC, calibration), ``plotting`` (the figure style), ``widgets``
+(interactive explorers), ``data`` (offline datasets), ``hopfield`` (Hopfield networks),
+``boltzmann_machine`` (tiny fully connected Boltzmann machines by exact enumeration), ``rbm``
+(Bernoulli RBMs and CD-k/PCD training), ``partition`` (exact enumeration and annealed
+importance sampling), ``sklearn`` (a scikit-learn ``BernoulliRBM`` drop-in), ``dbn`` (deep
+belief networks: greedy stacking, fine-tuning, generation), ``cf`` (softmax RBMs for ratings,
+with baselines), ``ebm`` (neural energies trained with short-run Langevin and a replay buffer;
+JEM), ``score`` (score matching and annealed Langevin), ``diffusion`` (DDPM/DDIM) and
+``anomaly`` (anomaly scores, baselines and thresholds).
 Notebooks import these modules; importing the package changes no global state.
 """
 
