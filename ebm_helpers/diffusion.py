@@ -569,8 +569,9 @@ def ddpm_loss(model, x0: torch.Tensor, schedule, generator: torch.Generator | No
 
 @dataclass
 class DiffusionHistory(History):
-    """What ``train_ddpm`` records: ``history["step"]`` and ``history["loss"]`` (the mean loss
-    over each logging interval), plus anything the callback returns.
+    """What ``train_ddpm`` records: ``history["step"]``, ``history["loss"]`` (the mean loss
+    over each logging interval) and ``history["lr"]`` (the learning rate of its last step), plus
+    anything the callback returns.
 
     Attributes:
         ema_model: the exponential moving average of the weights (a copy of the model), or
@@ -589,6 +590,7 @@ def train_ddpm(
     lr: float = 1e-3,
     generator: torch.Generator | None = None,
     ema_decay: float | None = None,
+    lr_schedule: str = "constant",
     grad_clip: float | None = 1.0,
     log_every: int = 100,
     max_loss: float = 100.0,
@@ -615,6 +617,8 @@ def train_ddpm(
         lr: Adam learning rate.
         generator: torch generator for minibatches, t and ε.
         ema_decay: γ in (0, 1) for an EMA copy of the weights, or ``None``.
+        lr_schedule: ``"constant"``, or ``"cosine"``: lr_k = lr · ½(1 + cos(π k / n_steps)),
+            decaying to 0 at the last step (lets the weights settle at the end).
         grad_clip: max gradient norm, or ``None`` for no clipping.
         log_every: record the mean loss every this many steps (the history's "epochs").
         max_loss: divergence guard: a ``RuntimeError`` when a minibatch loss exceeds it or is
@@ -647,6 +651,8 @@ def train_ddpm(
         if not 0 < ema_decay < 1:
             raise ValueError(f"ema_decay must lie in (0, 1) (e.g. 0.999) or be None, got "
                              f"{ema_decay}")
+    if lr_schedule not in {"constant", "cosine"}:
+        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
     params = list(model.parameters())
     if not params:
         raise ValueError("the model has no parameters to train")
@@ -668,6 +674,9 @@ def train_ddpm(
     running, seen = 0.0, 0
     bar = tqdm(range(1, n_steps + 1), desc="DDPM training", unit="step", disable=disable)
     for step in bar:
+        if lr_schedule == "cosine":
+            for group in opt.param_groups:
+                group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / n_steps))
         loss = ddpm_loss(model, draw(batch_size), schedule, generator)
         value = float(loss.detach())
         if not math.isfinite(value) or value > max_loss:
@@ -689,8 +698,9 @@ def train_ddpm(
                     p_ema.lerp_(p, 1.0 - decay)
         running, seen = running + value, seen + 1
         if step % log_every == 0 or step == n_steps:
-            metrics = record_epoch(history, {"step": step, "loss": running / seen}, callback,
-                                   step, model)
+            metrics = record_epoch(
+                history, {"step": step, "loss": running / seen,
+                          "lr": opt.param_groups[0]["lr"]}, callback, step, model)
             bar.set_postfix(loss=f"{metrics['loss']:.4f}")
             running, seen = 0.0, 0
     model.eval()

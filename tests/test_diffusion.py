@@ -437,6 +437,21 @@ def test_callback_values_are_recorded(make_generator):
     assert h["twice"] == [20, 40]
 
 
+def test_cosine_learning_rate_decays_to_zero(make_generator):
+    sched = D.linear_beta_schedule(20, 1e-3, 0.2)
+    data = torch.randn(50, 2, generator=make_generator(0))
+    n = 8
+    for name, expected in [("cosine", [0.05 * 0.5 * (1 + math.cos(math.pi * k / n))
+                                       for k in range(n)]),
+                           ("constant", [0.05] * n)]:
+        m = D.TimeMLP(2, hidden=8, depth=1, generator=make_generator(1))
+        h = D.train_ddpm(m, data, sched, n, batch_size=10, lr=0.05, generator=make_generator(2),
+                         lr_schedule=name, log_every=1, progress=False)
+        np.testing.assert_allclose(h["lr"], expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        D.train_ddpm(m, data, sched, 5, lr_schedule="linear", progress=False)
+
+
 def test_divergence_guard_names_the_fix(make_generator):
     sched = D.linear_beta_schedule(100)
     g = make_generator(0)
