@@ -469,7 +469,8 @@ def train_score(
         value = fn(model, x[idx], generator)
         if not torch.isfinite(value):
             raise RuntimeError(
-                f"score training diverged at step {step}: the {name} loss is {float(value)}. "
+                f"score training diverged at step {step}: the {name} loss is "
+                f"{float(value.detach())}. "
                 f"Lower the learning rate (lr = {lr:g}; try 10× smaller), and for 'dsm' check "
                 "that the smallest sigma is not tiny compared with the data scale (standardise "
                 "the data); then restart from a fresh model (these weights are ruined)."
