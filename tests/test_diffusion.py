@@ -303,6 +303,11 @@ def test_ddim_with_exact_eps_reproduces_gaussian(linear, gaussian, make_generato
     np.testing.assert_allclose(x100.mean(0).numpy(), MU.numpy(), atol=mean_tol(S**2, n))
     assert float(x100.var(0).min()) > 0.9 * S**2
     assert float(x10.var(0).max()) < float(x100.var(0).min())
+    # quadratic spacing (more steps at small t) shrinks the discretisation error at 50 steps
+    uniform50 = D.ddim_sample(oracle, linear, x_T, n_steps=50, progress=False).double()
+    quad50 = D.ddim_sample(oracle, linear, x_T, n_steps=50, spacing="quadratic",
+                           progress=False).double()
+    assert float((quad50.var(0) - S**2).abs().max()) < float((uniform50.var(0) - S**2).abs().min())
     # deterministic: the same x_T gives the same samples
     torch.testing.assert_close(D.ddim_sample(oracle, linear, x_T[:50], n_steps=10,
                                              progress=False), x10[:50].float())
@@ -336,6 +341,16 @@ def test_trajectories_and_timesteps(linear, gaussian, make_generator):
     torch.testing.assert_close(tr.at(952), tr.states[1])  # nearest visited step is 950
     with pytest.raises(ValueError, match="at most T"):
         D.ddim_timesteps(10, 11)
+    for n_steps in (1, 7, 50, 999, 1000):
+        quad = D.ddim_timesteps(1000, n_steps, spacing="quadratic")
+        assert quad.shape == (n_steps + 1,) and quad[0] == 1000 and quad[-1] == 0
+        assert bool((torch.diff(quad) < 0).all())
+    # quadratic: τ_i = round(T (i/S)²) where distinct
+    assert D.ddim_timesteps(1000, 10, "quadratic").tolist() == [
+        1000, 810, 640, 490, 360, 250, 160, 90, 40, 10, 0]
+    assert torch.equal(D.ddim_timesteps(5, 5, "quadratic"), D.ddim_timesteps(5, 5))
+    with pytest.raises(ValueError, match="spacing"):
+        D.ddim_timesteps(10, 5, spacing="cubic")
 
 
 def test_clipping_keeps_the_denoised_guess_in_range(linear, make_generator):
