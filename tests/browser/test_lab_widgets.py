@@ -1,4 +1,4 @@
-"""Real-browser test of the interactive temperature explorer in JupyterLab.
+"""Real-browser tests of the notebooks' explorers in JupyterLab.
 
 nbval proves that a notebook's cells run; it cannot prove that its widgets work in the browser a
 student uses. This test opens a copy of the notebook in JupyterLab inside headless Chromium,
@@ -8,7 +8,9 @@ that the rendered figure changes each time.
 
 The widgets are found by the CSS classes of the explorer contract in ``ebm_helpers.widgets``:
 ``ebm-temperature-explorer`` (the VBox), ``ebm-temperature-slider``, ``ebm-landscape-dropdown``
-and ``ebm-explorer-image`` (an ``ipywidgets.Image`` holding a PNG).
+and ``ebm-explorer-image`` (an ``ipywidgets.Image`` holding a PNG). Every other explorer
+(notebooks 02, 03, 04, 07, 08, 09 and 11) is driven the same way by ``test_slider_explorer``: run
+the notebook, move the explorer's main slider, and the figure must change.
 
 Extra notebooks honouring the same contract can be added with the environment variable
 ``EBM_BROWSER_NOTEBOOKS`` (paths separated by ``os.pathsep``). Screenshots are written to
@@ -203,6 +205,10 @@ SLIDER_EXPLORERS = [
     ("notebooks/03_restricted_boltzmann_machines.ipynb", "ebm-gibbs-explorer",
      "ebm-gibbs-step-slider"),
     ("notebooks/04_contrastive_divergence.ipynb", "ebm-cd-explorer", "ebm-cd-k-slider"),
+    ("notebooks/07_neural_ebm_langevin.ipynb", "ebm-langevin-explorer", "ebm-langevin-slider"),
+    ("notebooks/08_score_matching.ipynb", "ebm-noise-explorer", "ebm-noise-slider"),
+    ("notebooks/09_diffusion_models.ipynb", "ebm-diffusion-explorer", "ebm-diffusion-slider"),
+    ("notebooks/11_anomaly_detection.ipynb", "ebm-threshold-explorer", "ebm-threshold-slider"),
 ]
 
 
