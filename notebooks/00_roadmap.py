@@ -484,7 +484,8 @@ print(f"fast mode is {'on' if config.is_fast() else 'off'}: n_samples = {n_sampl
 # %%
 PLANNED = [  # DESIGN.md §2
     "config", "energies", "data", "samplers", "rbm", "partition", "dbn", "cf", "hopfield",
-    "quantum", "ebm", "score", "diffusion", "metrics", "plotting", "widgets", "sklearn",
+    "boltzmann_machine", "quantum", "ebm", "score", "diffusion", "anomaly", "metrics",
+    "plotting", "widgets", "sklearn",
 ]  # fmt: skip
 package_dir = REPO / "ebm_helpers"
 lines = ["| module | what it holds |", "|---|---|"]

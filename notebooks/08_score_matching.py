@@ -186,11 +186,12 @@ print(f"J_ESM of the true score on held-out samples: "
 
 # %% [markdown]
 # The first check compares our five lines with the package's `exact_score_matching_loss`; the
-# second evaluates the objective at the true score, where it must equal
-# $-\tfrac12\mathbb E_p|\nabla\log p|^2$ (the dropped constant). Now train: `score.train_score`
-# is one Adam loop for every objective in this notebook (minibatches, a cosine learning-rate
-# decay that averages out the noise of the stochastic losses, and a divergence guard that
-# stops with advice when the loss turns NaN).
+# second evaluates the objective at the true score, where its expectation equals
+# $-\tfrac12\mathbb E_p|\nabla\log p|^2$ (the dropped constant); both printed numbers are
+# Monte-Carlo averages over different samples, so they agree only up to sampling error. Now
+# train: `score.train_score` is one Adam loop for every objective in this notebook
+# (minibatches, a cosine learning-rate decay that averages out the noise of the stochastic
+# losses, and a divergence guard that stops with advice when the loss turns NaN).
 
 # %%
 n_steps = config.scaled(full=2000, fast=600)
@@ -410,8 +411,9 @@ assert plain_error > 0.15  # off by far more than the 0.03 bar (and than the sam
 # heavy mode stays where the starting split put it, far from its true weight, however long
 # we run (the figure in section 8 shows it over the run). The chains are not wrong *locally*
 # — each mode is sampled with the right shape — but the relative mass of the modes is set by
-# where the chains started. With a *learned* score it is worse still: the chains begin in the
-# low-density region where section 5 showed the score to be least accurate.
+# where the chains started. A *learned* score cannot fix this, and adds its own trouble: the
+# chains begin in the low-density region where section 5 showed the score to be least
+# accurate.
 #
 # ## 7. Noise to the rescue: perturbed densities
 #
@@ -593,10 +595,10 @@ display(fig)
 
 # %% [markdown]
 # With a learned score the weights come out right too. (In fast mode, with a third of the
-# training, they are asserted only to be much closer than plain Langevin's; a different
-# training seed moves the full-mode fractions by about a hundredth or two — the network's
-# error between the modes at the intermediate noise levels is what decides how the mass is
-# split, and it is never zero.)
+# training, they are asserted only to be much closer than plain Langevin's. Expect a
+# different training seed to move the full-mode fractions a little: the network's error
+# between the modes at the intermediate noise levels is what decides how the mass is split,
+# and it is never zero; retrain with another seed to see how much.)
 #
 # ## Summary
 #
@@ -665,7 +667,7 @@ display(fig)
 # </details>
 #
 # **3. Too few levels.** Run annealed Langevin with the exact score for $L = 2$ (just
-# $\sigma_{\max}$ and $\sigma_{\min}$) and for $L = 30$, keeping $T = 100$. What happens to
+# $\sigma_{\max}$ and $\sigma_{\min}$), $L = 5$ and $L = 30$, keeping $T = 100$. What happens to
 # the mode fractions?
 #
 # <details><summary>Solution</summary>

@@ -188,7 +188,7 @@ assert along_ones.abs().max() < 1e-6
 #   larger step and a much smaller noise, `noise_scale` $= 0.05$ times $\sqrt{2\epsilon}$.
 #   That samples a *colder* distribution, roughly $\propto e^{-E/T}$ with
 #   $T = 0.05^2$ (`samplers.langevin`): the learned $E$ is the one whose cold short-run
-#   samples look like the data. The healthy sign, shown in section 3, is
+#   samples look like the data. The healthy sign, shown below in this section, is
 #   $\bar E(x^+) \approx \bar E(x^-)$: the sampler keeps up with the model.
 # - **Weight** $\gamma$. With $\gamma = 1$ (the paper's) the generative term dominates early
 #   training on these small images and JEM stays *under*-confident for thousands of
@@ -235,11 +235,13 @@ buffer = ebm.ReplayBuffer(pixel_box, JEM["buffer_size"], JEM["reinit_prob"], gen
 adam = torch.optim.Adam(mine.parameters(), lr=LR, betas=(0.0, 0.999))  # β₁ = 0 as for EBMs
 losses = [jem_iteration(mine, adam, buffer, x_train, y_train, gen_mine) for _ in range(3)]
 check = ebm.train_jem(helper, x_train, y_train, 3, batch_size=BATCH, lr=LR, init=pixel_box,
-                      generator=torch.Generator().manual_seed(7), log_every=1, **JEM)
+                      generator=torch.Generator().manual_seed(7), log_every=1, progress=False,
+                      **JEM)
 print("loss per iteration, ours:  ", np.round(losses, 5))
 print("loss per iteration, helper:", np.round(check["loss"], 5))
-gap = max(float((a - b).abs().max()) for a, b in zip(mine.parameters(), helper.parameters(),
-                                                     strict=True))
+with torch.no_grad():
+    gap = max(float((a - b).abs().max())
+              for a, b in zip(mine.parameters(), helper.parameters(), strict=True))
 print(f"max |weight difference| after 3 iterations: {gap:.1e}")
 assert gap < 1e-5 and np.allclose(losses, check["loss"], atol=1e-5)
 
@@ -254,7 +256,7 @@ assert gap < 1e-5 and np.allclose(losses, check["loss"], atol=1e-5)
 # such curves; here they are only plotted, never used to choose anything).
 
 # %%
-n_iters = config.scaled(full=3000, fast=2000)
+n_iters = config.scaled(full=3000, fast=1400)
 seeds = list(range(config.scaled(full=3, fast=1)))
 PLAIN = dict(gen_weight=0.0, n_langevin=0)
 
@@ -459,7 +461,7 @@ ood_sets = {
 }
 
 seen = y_train < 5
-subset_iters = config.scaled(full=3000, fast=1000)
+subset_iters = config.scaled(full=3000, fast=700)
 t0 = time.process_time()
 subset_models = {name: fit(x_train[seen], y_train[seen], 5, settings, 0, x_test[y_test < 5],
                            y_test[y_test < 5], n_iters=subset_iters)[0]
@@ -626,10 +628,10 @@ assert spread["JEM samples"] > 2 * spread["plain samples"]  # ... and differ fro
 # shape; the gradient of an ordinary classifier's logit need not point towards the data.
 # *Right:* the replay buffer after training, i.e. samples of JEM's marginal $p(x)$ (all classes
 # mixed). Both classifiers assign the intended class to both kinds of samples (the rates
-# printed above), which is why the distances matter: JEM's samples lie nearly as close to the
-# training digits as real test digits do, the plain classifier's far away; and the plain
-# classifier's chains of one class all end in nearly the same blob (a tiny within-class
-# spread), while JEM's differ from each other. Remember that the sampler is cold
+# printed above), which is why the distances matter: JEM's samples lie much closer to the
+# training digits than the plain classifier's (compare both with real test digits in the
+# table); and the plain classifier's chains of one class all end in nearly the same blob (a
+# tiny within-class spread), while JEM's differ from each other. Remember that the sampler is cold
 # ($T = 0.05^2$): it climbs towards the modes of $p(x \mid y)$ rather than sampling it exactly.
 
 # %%
@@ -653,8 +655,10 @@ assert counts.min() > 0.03 * len(buffer_classes)  # every digit is represented i
 #   if they split to $\mp 1/(2\alpha)$, the sampler has lost the model.
 # - With the same loop, architecture, iterations and seed, JEM matched the plain classifier's
 #   accuracy and, at the end of training, had the lower calibration error and test NLL; the
-#   plain classifier was over-confident. Early in training JEM is under-confident instead.
-# - JEM's $\log p(x)$ detected noise and transformed digits almost perfectly, where the plain
+#   plain classifier was over-confident. Early in training JEM is under-confident instead
+#   (the mean-confidence column shows where it ended).
+# - JEM's $\log p(x)$ detected noise and shifted, rotated and inverted digits almost
+#   perfectly (mirrored digits, often still digits, less so), where the plain
 #   classifier's logsumexp was often worse than chance; for unseen digit *classes* JEM's
 #   confidence $\max_y p(y|x)$ was its better score — a density is not automatically an OOD
 #   detector (Nalisnick et al. 2019).
