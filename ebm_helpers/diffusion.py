@@ -1,5 +1,4 @@
-"""Denoising diffusion models (DDPM, DDIM): schedules, the forward process, ε-prediction,
-sampling and training.
+"""Denoising diffusion models (DDPM, DDIM): noise schedules, ε-prediction, training, sampling.
 
 A diffusion model destroys data by adding Gaussian noise in T small steps,
 q(x_t | x_{t-1}) = N(√(1-β_t) x_{t-1}, β_t I), and learns to undo one step at a time. The
