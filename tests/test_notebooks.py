@@ -132,22 +132,22 @@ def test_fast_run_is_deterministic(ipynb, tmp_path, monkeypatch):
     machine each has a core): half the wall time of running them one after the other, and
     two kernels racing each other is, if anything, a harder test of determinism.
     """
-    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
 
     from nbclient import NotebookClient
 
     monkeypatch.setenv("EBM_FAST", "1")  # inherited by the kernels started below
     nbs = [nbformat.read(ipynb, as_version=4) for _ in range(2)]
-    clients = [NotebookClient(nb, timeout=300, kernel_name="python3",
-                              resources={"metadata": {"path": str(tmp_path / f"run{i}")}})
-               for i, nb in enumerate(nbs)]
-    for i in range(2):
+    clients = []
+    for i, nb in enumerate(nbs):
         (tmp_path / f"run{i}").mkdir()
-
-    async def both():
-        await asyncio.gather(*(c.async_execute() for c in clients))
-
-    asyncio.run(both())
+        clients.append(NotebookClient(nb, timeout=300, kernel_name="python3",
+                                      resources={"metadata": {"path": str(tmp_path / f"run{i}")}}))
+    # One worker thread per kernel: each gets its own event loop (the main thread's may
+    # already be running one, e.g. Playwright's in the same pytest session).
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for future in [pool.submit(c.execute) for c in clients]:
+            future.result()
     runs = [_checked_text(nb) for nb in nbs]
     assert runs[0], "the notebook printed nothing to compare"
     assert runs[0] == runs[1]
