@@ -711,7 +711,7 @@ display(fig)
 # score.train_score(m, data, "esm", generator=torch.Generator().manual_seed(0), **train_kw)
 # print(score.score_mse(m, mix.score, test))
 # ```
-# Yes: a gradient field has zero curl by construction, and the model is an energy-based model
+# Yes: a gradient field is curl-free by construction, and the model is an energy-based model
 # trained without ever touching $Z$. The trace of the score's Jacobian is minus the Laplacian
 # of the energy, $\operatorname{tr}\nabla s = -\Delta E_\theta$, so the objective is
 # $\mathbb E_p[\tfrac12|\nabla E_\theta|^2 - \Delta E_\theta]$ — Hyvärinen's original form —
