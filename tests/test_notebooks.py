@@ -137,6 +137,8 @@ def test_fast_run_is_deterministic(ipynb, tmp_path, monkeypatch):
     from nbclient import NotebookClient
 
     monkeypatch.setenv("EBM_FAST", "1")  # inherited by the kernels started below
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.setenv(var, "1")  # two kernels with two BLAS threads each would oversubscribe
     nbs = [nbformat.read(ipynb, as_version=4) for _ in range(2)]
     clients = []
     for i, nb in enumerate(nbs):
