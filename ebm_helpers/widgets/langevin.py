@@ -1,0 +1,193 @@
+"""Langevin landscape explorer of notebook 07: a pure figure function and its ipywidgets layer."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from .. import energies
+from .._validation import temperature as check_temperature
+from ..plotting import grid_2d, new_axes
+from .base import explorer
+from .temperature import boltzmann_on_grid
+
+__all__ = ["LANGEVIN_DENSITIES", "langevin_explorer", "langevin_figure", "langevin_run",
+            "langevin_stationary"]
+
+#: Toy densities offered by the Langevin explorer: smooth energies (not the checkerboard's) that
+#: are cheap enough to run a few hundred chains for 500 steps in well under a second.
+LANGEVIN_DENSITIES = ("8 gaussians", "two moons", "rings")
+
+
+def _check_langevin_density(density: str):
+    if density not in LANGEVIN_DENSITIES:
+        raise ValueError(f"density must be one of {LANGEVIN_DENSITIES}, got {density!r}")
+    return _langevin_landscape(density)
+
+
+@lru_cache(maxsize=8)
+def _langevin_landscape(density: str, n: int = 120):
+    """The density object and its energy E = -ln p on an n×n plotting grid (cached)."""
+    dens = energies.get_density(density)
+    xs, ys, pts = grid_2d(dens.bounds, n)
+    with torch.no_grad():
+        e = dens.energy(pts).numpy().reshape(n, n)
+    cell = float((xs[1] - xs[0]) * (ys[1] - ys[0]))
+    return dens, xs.numpy(), ys.numpy(), e, cell
+
+
+def langevin_run(density: str = "8 gaussians", step_size: float = 0.01,
+                 noise_scale: float = 1.0, temperature: float = 1.0, n_steps: int = 100,
+                 n_chains: int = 200, seed: int = 0, thin: int = 1):
+    """Langevin chains on a toy energy, started uniformly in its plotting box (seeded).
+
+    x_{k+1} = x_k - ε ∇E(x_k)/T + s·√(2ε) ξ_k with E = -ln p of the toy density, step ε,
+    temperature T and noise scale s (``samplers.langevin``). The same seed gives the same
+    starts and noise, so a run with more steps extends a run with fewer.
+
+    Returns:
+        A ``samplers.Chain`` whose ``trace`` is (n_kept, n_chains, 2), the start included.
+
+    Raises:
+        ValueError: unknown density or bad arguments. RuntimeError: the chain diverged (step
+        size too large for the energy's curvature).
+    """
+    from .. import samplers
+
+    dens = _check_langevin_density(density)[0]
+    (x0_lo, x0_hi), (y0_lo, y0_hi) = dens.bounds
+    g = torch.Generator().manual_seed(int(seed))
+    u = torch.rand(int(n_chains), 2, generator=g, dtype=torch.float64)
+    x0 = torch.stack([x0_lo + (x0_hi - x0_lo) * u[:, 0], y0_lo + (y0_hi - y0_lo) * u[:, 1]], 1)
+    return samplers.langevin(dens.energy, x0, n_steps, step_size, temperature=temperature,
+                             generator=g, return_trace=True, thin=thin, noise_scale=noise_scale)
+
+
+def langevin_stationary(density: str, temperature: float = 1.0, noise_scale: float = 1.0):
+    """The density small-step Langevin approaches, p_eff ∝ exp(-E/(T·s²)), on the plotting grid.
+
+    Noise of standard deviation s·√(2ε) with a drift -ε∇E/T is exact Langevin for the energy
+    E/(T s²): the decoupled practice (s < 1) samples a *colder* distribution.
+
+    Returns:
+        ``(density, xs, ys, t_eff)``: the (n, n) normalised density (rows indexed by y), the
+        grid axes and the effective temperature T·s². ``noise_scale = 0`` (gradient descent,
+        T_eff = 0) raises ValueError: the limit is a point mass at the minima.
+    """
+    _, xs, ys, e, cell = _check_langevin_density(density)
+    t_eff = check_temperature(temperature) * float(noise_scale) ** 2
+    if not t_eff > 0:
+        raise ValueError("noise_scale = 0 is gradient descent: its limit is not a density")
+    p, _, _ = boltzmann_on_grid(e, t_eff, cell)
+    return p, xs, ys, t_eff
+
+
+def langevin_figure(density: str = "8 gaussians", step_size: float = 0.01,
+                    noise_scale: float = 1.0, temperature: float = 1.0, n_steps: int = 100,
+                    n_chains: int = 200, n_paths: int = 6, seed: int = 0) -> Figure:
+    """The Langevin explorer's figure (pure function of its arguments).
+
+    Left: the energy E = -ln p (filled contours) with ``n_paths`` seeded trajectories (start ○,
+    end ×) and the final states of all ``n_chains`` chains. Right: the density that Langevin
+    with these settings approaches for small steps, exp(-E/(T·s²))/Z, under the same final
+    states; the title gives the grid total variation of the final states to that prediction
+    and to the true density p (T = 1, s = 1), both on a 20×20 grid at the same sample size.
+    A diverging chain (step too large) is reported on the figure instead of raising.
+    """
+    dens, xs, ys, e, _ = _check_langevin_density(density)
+    n_steps = int(n_steps)
+    fig, (ax_e, ax_p) = new_axes(ncols=2, size=(4.6, 3.9))
+    bounds = dens.bounds
+    shown = np.minimum(e, np.quantile(e, 0.9))  # the far corners would swamp the colours
+    im = ax_e.contourf(xs, ys, shown, levels=15, cmap="magma")
+    fig.colorbar(im, ax=ax_e, label="energy E(x) = -ln p(x)", shrink=0.85)
+    try:
+        chain = langevin_run(density, step_size, noise_scale, temperature, n_steps, n_chains,
+                             seed, thin=max(1, n_steps // 150))
+        error = None
+    except RuntimeError as err:
+        chain, error = None, str(err).split(":")[0]  # "the chain diverged at step k"
+    t_eff = check_temperature(temperature) * float(noise_scale) ** 2
+    if chain is not None:
+        tr = chain.trace.numpy()
+        for j in range(min(n_paths, tr.shape[1])):
+            ax_e.plot(tr[:, j, 0], tr[:, j, 1], color="w", lw=1.0, alpha=0.9)
+            ax_e.plot(tr[0, j, 0], tr[0, j, 1], "o", mfc="none", mec="w", ms=6)
+            ax_e.plot(tr[-1, j, 0], tr[-1, j, 1], "x", color="c", ms=7, mew=2)
+        ax_e.scatter(chain.x[:, 0], chain.x[:, 1], s=6, color="c", alpha=0.8, lw=0)
+    else:
+        ax_e.text(0.5, 0.5, f"{error}:\nlower the step size", transform=ax_e.transAxes,
+                  ha="center", va="center", fontsize=10,
+                  bbox={"facecolor": "w", "edgecolor": "r", "alpha": 0.9})
+    ax_e.set_title(f"{dens.name}: {n_steps} steps of size {step_size:.3g}")
+    if t_eff > 0:
+        p, _, _, _ = langevin_stationary(density, temperature, noise_scale)
+        im = ax_p.imshow(p, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]),
+                         aspect="auto", cmap="viridis")
+        fig.colorbar(im, ax=ax_p, label="density", shrink=0.85)
+        title = f"prediction $e^{{-E/(T s^2)}}/Z$, T·s² = {t_eff:.3g}"
+    else:
+        title = "noise 0: gradient descent to the minima"
+    if chain is not None:
+        ax_p.scatter(chain.x[:, 0], chain.x[:, 1], s=4, color="w", alpha=0.7, lw=0)
+        if t_eff > 0:
+            from .. import metrics
+
+            hist = metrics.histogram_probs(chain.x, bounds, 20)
+            pred = metrics.cell_probs(lambda z: -dens.energy(z) / t_eff, bounds, 20, sub=2)
+            truth = metrics.cell_probs(dens.log_prob, bounds, 20, sub=2)
+            title += (f"\nTV to prediction {metrics.total_variation(hist, pred):.2f}, "
+                      f"to p {metrics.total_variation(hist, truth):.2f}")
+    ax_p.set_title(title, fontsize=10)
+    for ax in (ax_e, ax_p):
+        ax.set_xlim(*bounds[0])
+        ax.set_ylim(*bounds[1])
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.grid(False)
+    fig.suptitle(f"Langevin: x ← x - ε∇E/T + s√(2ε) ξ   (ε = {step_size:.3g}, "
+                 f"s = {float(noise_scale):.2f}, T = {float(temperature):.2f})")
+    return fig
+
+
+def langevin_explorer(density: str = "8 gaussians", step_size: float = 0.01,
+                      noise_scale: float = 1.0, temperature: float = 1.0,
+                      n_steps: int = 100) -> widgets.VBox:
+    """Controls for ``langevin_figure``: density, step size, noise scale, temperature, steps.
+
+    CSS classes: box ``ebm-langevin-explorer``; the number-of-steps slider (the main one)
+    ``ebm-langevin-slider``; ``ebm-langevin-density``, ``ebm-langevin-step``,
+    ``ebm-langevin-noise``, ``ebm-langevin-temperature`` for the others.
+    """
+    style = {"description_width": "initial"}
+    controls = {
+        "density": widgets.Dropdown(options=list(LANGEVIN_DENSITIES), value=density,
+                                    description="density", style=style),
+        "step_size": widgets.FloatLogSlider(value=step_size, base=10, min=-3.5, max=-0.5,
+                                            step=0.05, readout_format=".3g",
+                                            description="step size ε", style=style,
+                                            continuous_update=False),
+        "noise_scale": widgets.FloatSlider(value=noise_scale, min=0.0, max=1.5, step=0.05,
+                                           description="noise scale s", style=style,
+                                           continuous_update=False),
+        "temperature": widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1,
+                                              step=0.05, readout_format=".3g",
+                                              description="temperature T", style=style,
+                                              continuous_update=False),
+        "n_steps": widgets.IntSlider(value=n_steps, min=0, max=500, step=10,
+                                     description="steps", style=style,
+                                     continuous_update=False),
+    }
+    for name, cls in [("density", "density"), ("step_size", "step"), ("noise_scale", "noise"),
+                      ("temperature", "temperature"), ("n_steps", "slider")]:
+        controls[name].add_class(f"ebm-langevin-{cls}")
+    box = explorer(langevin_figure, controls, css_class="ebm-langevin-explorer")
+    # five controls do not fit one row: two rows
+    row = list(controls.values())
+    box.children = (widgets.VBox([widgets.HBox(row[:3]), widgets.HBox(row[3:])]),
+                    *box.children[1:])
+    return box
