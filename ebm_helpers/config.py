@@ -21,6 +21,7 @@ __all__ = [
     "describe",
     "device",
     "is_fast",
+    "notebook_header",
     "progress_disabled",
     "scaled",
     "seed_everything",
@@ -31,6 +32,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 DATA_DIR = REPO_ROOT / "data"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
+NOTEBOOK_TIMES = REPO_ROOT / "benchmarks" / "results" / "notebook_times.json"
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"", "0", "false", "no", "off"}
@@ -153,3 +155,40 @@ def describe() -> dict:
         "matplotlib": matplotlib.__version__,
         "torch_threads": torch.get_num_threads(),
     }
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.1f} min"
+
+
+def notebook_header(stem: str, times_path: Path | None = None) -> str:
+    """The line a notebook's setup cell prints: mode, device and the measured run time.
+
+    The run times are those ``make bench`` measured and stored in
+    ``benchmarks/results/notebook_times.json`` (full and fast mode, peak kernel memory, the
+    machine and the date), so a notebook states its own cost without hard-coding it.
+
+    Args:
+        stem: the notebook's file name without extension, e.g. ``"04_contrastive_divergence"``.
+        times_path: the results file (default: the repository's).
+
+    Returns:
+        e.g. ``"mode: full; device: cpu. Measured run time (2 CPU cores, AMD EPYC, 2026-11-30):
+        full 2.7 min, fast 41 s; peak kernel memory 835 MB."``
+    """
+    import json
+
+    path = NOTEBOOK_TIMES if times_path is None else Path(times_path)
+    head = f"mode: {'fast' if is_fast() else 'full'}; device: {device()}."
+    try:
+        entry = json.loads(path.read_text()).get(stem, {})
+    except (OSError, ValueError):
+        entry = {}
+    if "full_s" not in entry or "fast_s" not in entry:
+        return f"{head} Run time not measured yet: run `make bench`."
+    peak = max(entry.get("full_peak_mb", 0.0), entry.get("fast_peak_mb", 0.0))
+    where = ", ".join(x for x in (entry.get("measured_on"), entry.get("date")) if x)
+    return (
+        f"{head} Measured run time ({where}): full {_duration(entry['full_s'])}, fast "
+        f"{_duration(entry['fast_s'])}; peak kernel memory {peak:.0f} MB."
+    )

@@ -257,3 +257,22 @@ def test_set_torch_threads_reads_ebm_threads_and_validates(monkeypatch):
                 config.set_torch_threads()
     finally:
         torch.set_num_threads(before)
+
+
+def test_notebook_header_states_mode_and_measured_times(tmp_path, monkeypatch):
+    import json
+
+    from ebm_helpers import config
+
+    path = tmp_path / "times.json"
+    path.write_text(json.dumps({"04_x": {"fast_s": 41.2, "full_s": 159.0, "fast_peak_mb": 700.0,
+                                         "full_peak_mb": 835.4, "measured_on": "2 CPU cores",
+                                         "date": "2026-11-30"}}))
+    monkeypatch.delenv("EBM_FAST", raising=False)
+    line = config.notebook_header("04_x", path)
+    assert line.startswith("mode: full; device: ")
+    assert "(2 CPU cores, 2026-11-30): full 2.6 min, fast 41 s; peak kernel memory 835 MB" in line
+    monkeypatch.setenv("EBM_FAST", "1")
+    missing = config.notebook_header("99_missing", path)
+    assert missing.endswith("not measured yet: run `make bench`.")
+    assert config.notebook_header("04_x", tmp_path / "absent.json").startswith("mode: fast")
