@@ -121,17 +121,21 @@ def device(prefer: str | None = None) -> torch.device:
     """The device to compute on: CUDA when present, else the CPU.
 
     Args:
-        prefer: ``"cpu"`` or ``"cuda"`` to override; ``None`` reads ``EBM_DEVICE`` and otherwise
-            picks CUDA when available.
+        prefer: ``"cpu"`` or ``"cuda"`` (or a ``torch.device``) to override; ``None`` reads
+            ``EBM_DEVICE`` and otherwise picks CUDA when available.
 
     Raises:
         ValueError: for an unknown device name, or ``"cuda"`` on a machine without CUDA.
     """
-    name = (prefer or os.environ.get("EBM_DEVICE", "")).strip().lower()
+    if prefer is not None and not isinstance(prefer, (str, torch.device)):
+        raise ValueError(f"the device must be a name such as 'cpu' or 'cuda' (or a "
+                         f"torch.device), got {type(prefer).__name__} {prefer!r}")
+    name = (str(prefer) if prefer else os.environ.get("EBM_DEVICE", "")).strip().lower()
     if not name:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if name not in {"cpu", "cuda"} and not name.startswith("cuda:"):
-        raise ValueError(f"unknown device {name!r}; use 'cpu' or 'cuda'")
+        hint = " (PyTorch calls an NVIDIA GPU 'cuda')" if name == "gpu" else ""
+        raise ValueError(f"unknown device {name!r}; use 'cpu' or 'cuda'{hint}")
     if name.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(
             f"device {name!r} was asked for but this machine has no CUDA GPU; use 'cpu' "
