@@ -26,7 +26,15 @@ import numpy as np
 import torch
 from scipy import integrate
 
-from ._validation import as_points, count, positive
+from ._validation import (
+    as_callable,
+    as_generator,
+    as_points,
+    check_memory,
+    count,
+    number,
+    positive,
+)
 from ._validation import temperature as check_temperature
 
 __all__ = [
@@ -87,23 +95,38 @@ def boltzmann_stats_discrete(energies, temperature: float, degeneracy=None) -> T
         degeneracy: optional 1D array of the number of states at each level (g_i).
     """
     t = check_temperature(temperature)
-    e = np.asarray(energies, dtype=np.float64).reshape(-1)
+    try:
+        e = np.asarray(energies, dtype=np.float64).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"energies must be a 1D array of numbers: {err}") from err
     if e.size == 0 or not np.isfinite(e).all():
         raise ValueError("energies must be a non-empty array of finite numbers")
-    g = np.ones_like(e) if degeneracy is None else np.asarray(degeneracy, dtype=np.float64)
-    if g.shape != e.shape or (g <= 0).any():
+    try:
+        g = np.ones_like(e) if degeneracy is None else np.asarray(degeneracy, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"degeneracy must be an array of positive numbers: {err}") from err
+    if g.shape != e.shape or not np.isfinite(g).all() or (g <= 0).any():
         raise ValueError("degeneracy must be positive and have the same shape as energies")
-    e0 = e.min()
-    logw = np.log(g) - (e - e0) / t
-    m = logw.max()
-    w = np.exp(logw - m)
-    z_shift = w.sum()
-    p = w / z_shift
-    log_z = float(m + np.log(z_shift) - e0 / t)
-    u = float((p * e).sum())
-    var = float((p * (e - u) ** 2).sum())
-    f = -t * log_z
-    return ThermoStats(t, log_z, f, u, (u - f) / t, var / t**2)
+    # Everything relative to the ground state e0 and in float64 NumPy arithmetic, so that any
+    # T > 0 (1e-300 as well as 1e300) gives numbers, never ZeroDivisionError/OverflowError:
+    # F = e0 - T ln Σ g exp(-(E - e0)/T), U = Σ p E, S = Σ p (ln g - ln p), C = Var(E)/T².
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        e0 = e.min()
+        logw = np.log(g) - (e - e0) / t
+        m = logw.max()
+        w = np.exp(logw - m)
+        z_shift = w.sum()
+        p = w / z_shift
+        log_sum = m + np.log(z_shift)  # ln Σ g exp(-(E - e0)/T), finite
+        f = float(e0 - t * log_sum)
+        log_z = float(log_sum - e0 / t)  # ±inf only when ln Z itself exceeds the float range
+        u = float((p * e).sum())
+        var = float((p * (e - u) ** 2).sum())
+        used = p > 0
+        log_p = logw[used] - log_sum
+        entropy = float((p[used] * (np.log(g[used]) - log_p)).sum())
+        heat_capacity = float((np.sqrt(var) / t) ** 2) if var > 0 else 0.0
+    return ThermoStats(t, log_z, f, u, entropy, heat_capacity)
 
 
 def _energy_minimum_1d(energy_fn, lo: float, hi: float) -> float:
@@ -125,8 +148,14 @@ def boltzmann_stats_1d(
         temperature: T > 0.
         bounds: integration limits; infinite limits are allowed when exp(-E/T) is integrable.
     """
+    as_callable(energy_fn, "energy_fn", "a function mapping (batch, 1) points to (batch,) "
+                "energies")
     t = check_temperature(temperature)
-    lo, hi = bounds
+    try:
+        lo, hi = (float(b) for b in bounds)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"bounds must be (lower, upper) numbers (±inf allowed), got "
+                         f"{bounds!r}") from err
     if not lo < hi:
         raise ValueError(f"bounds must satisfy lower < upper, got {bounds}")
     glo = lo if math.isfinite(lo) else -10.0
@@ -140,7 +169,8 @@ def boltzmann_stats_1d(
     # Integrate the bulk on the grid's range, and only the tails to ±inf, so quad sees the wells.
     not_integrable = (
         "the Boltzmann weight exp(-E/T) does not integrate to a finite positive number over "
-        f"{bounds}; the energy must grow at infinity (or give finite bounds)"
+        f"{bounds} at T = {t:g}; the energy must grow at infinity (or give finite bounds), and "
+        "T must not be so large that exp(-E/T) looks flat to the integrator"
     )
 
     def integral(g) -> float:
@@ -165,18 +195,37 @@ def boltzmann_stats_1d(
         return math.exp(arg)
 
     z0 = integral(w)
+    if z0 == 0.0:
+        raise ValueError(
+            f"at T = {t:g} the Boltzmann weight exp(-(E - E_min)/T) is too narrow for quadrature "
+            "to find (it vanishes everywhere the integrator looks); use a larger temperature, "
+            "or boltzmann_stats_discrete on the energies of a fine grid"
+        )
     if not (z0 > 0 and math.isfinite(z0)):
         raise ValueError(not_integrable)
     u = integral(lambda x: e_of(x) * w(x)) / z0
     e2 = integral(lambda x: e_of(x) ** 2 * w(x)) / z0
-    log_z = math.log(z0) - e0 / t
-    f = -t * log_z
-    return ThermoStats(t, log_z, f, u, (u - f) / t, max(e2 - u * u, 0.0) / t**2)
+    # F = E_min - T ln z0 and C = Var(E)/T² in NumPy float64: no ZeroDivisionError/OverflowError
+    # at extreme T (T² underflows to 0 for T = 1e-200 in Python floats)
+    with np.errstate(over="ignore", under="ignore", divide="ignore", invalid="ignore"):
+        f = float(e0 - np.float64(t) * math.log(z0))
+        log_z = float(math.log(z0) - np.float64(e0) / t)
+        entropy = float((np.float64(u) - f) / t)
+        var = max(e2 - u * u, 0.0)
+        heat_capacity = float((np.sqrt(var) / np.float64(t)) ** 2) if var > 0 else 0.0
+    return ThermoStats(t, log_z, f, u, entropy, heat_capacity)
 
 
 # --------------------------------------------------------------------------------------------
 # Toy densities
 # --------------------------------------------------------------------------------------------
+
+
+def _float_array(values, name: str) -> torch.Tensor:
+    try:
+        return torch.as_tensor(np.asarray(values, dtype=np.float64))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be numbers (an array or nested list): {err}") from err
 
 
 class Density:
@@ -210,11 +259,26 @@ class Density:
         """∇_x log p(x), shape (batch, dim) -> (batch, dim)."""
         x = self._check(x).detach().requires_grad_(True)
         with torch.enable_grad():
-            (g,) = torch.autograd.grad(self.log_prob(x).sum(), x)
+            lp = self.log_prob(x)
+            if not lp.requires_grad:
+                raise ValueError(
+                    f"the {self.name} density is piecewise constant, so its score ∇ log p is 0 "
+                    "inside its support and undefined at the edges; use sample-based methods "
+                    "(diffusion, MMD), not gradient-based samplers or score matching"
+                )
+            (g,) = torch.autograd.grad(lp.sum(), x)
         return g
 
     def _check(self, x) -> torch.Tensor:
         return as_points(x, self.dim)
+
+    def _n_samples(self, n, generator, per_sample: int = 4) -> int:
+        """Check a sample count and the generator; refuse counts that would not fit in memory."""
+        n = count(n, "n")
+        as_generator(generator)
+        check_memory(n * self.dim * per_sample, "n (draw the samples in batches)",
+                     f"drawing n = {n} samples")
+        return n
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.name!r})"
@@ -232,9 +296,7 @@ class DoubleWell1D(Density):
 
     def __init__(self, barrier: float = 2.0, tilt: float = 0.0):
         self.barrier = positive(barrier, "barrier")
-        self.tilt = float(tilt)
-        if not math.isfinite(self.tilt):
-            raise ValueError(f"tilt must be finite, got {tilt}")
+        self.tilt = number(tilt, "tilt")
         self.name = "double well" if self.tilt == 0 else "tilted double well"
         self.bounds = ((-2.5, 2.5),)
         self._log_z = boltzmann_stats_1d(self.raw_energy, 1.0).log_z
@@ -262,7 +324,7 @@ class DoubleWell1D(Density):
         return -self.energy(x) - self._log_z
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        n = count(n, "n")
+        n = self._n_samples(n, generator, per_sample=8)
         out = torch.empty(0, dtype=torch.float64)
         while out.numel() < n:
             m = max(2 * (n - out.numel()), 64)
@@ -283,17 +345,24 @@ class GaussianMixture(Density):
     """
 
     def __init__(self, means, stds=0.2, weights=None, name: str = "Gaussian mixture"):
-        mu = torch.as_tensor(np.asarray(means, dtype=np.float64))
-        if mu.ndim != 2 or mu.shape[0] == 0:
+        mu = _float_array(means, "means")
+        if mu.ndim != 2 or mu.shape[0] == 0 or mu.shape[1] == 0:
             raise ValueError(f"means must have shape (K, dim) with K ≥ 1, got {tuple(mu.shape)}")
+        if not torch.isfinite(mu).all():
+            raise ValueError("means must be finite numbers")
         k, self.dim = mu.shape
-        sd = torch.as_tensor(np.asarray(stds, dtype=np.float64)).reshape(-1).expand(k).clone()
+        sd = _float_array(stds, "stds").reshape(-1)
+        if sd.numel() not in (1, k):
+            raise ValueError(f"stds must be one number or one per component ({k}), got "
+                             f"{sd.numel()} values")
+        sd = sd.expand(k).clone()
         if not (torch.isfinite(sd).all() and (sd > 0).all()):
             raise ValueError(f"stds must be positive and finite, got {stds}")
-        w = torch.ones(k, dtype=torch.float64) if weights is None else torch.as_tensor(
-            np.asarray(weights, dtype=np.float64)).reshape(-1)
-        if w.shape != (k,) or (w < 0).any() or not w.sum() > 0:
-            raise ValueError(f"weights must be {k} non-negative numbers with a positive sum")
+        w = torch.ones(k, dtype=torch.float64) if weights is None else _float_array(
+            weights, "weights").reshape(-1)
+        if w.shape != (k,) or not torch.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
+            raise ValueError(f"weights must be {k} finite non-negative numbers with a positive "
+                             "sum")
         self.means, self.stds, self.weights = mu, sd, w / w.sum()
         self.name = name
         span = float(mu.abs().max() + 4 * sd.max())
@@ -325,7 +394,7 @@ class GaussianMixture(Density):
         return (r / var) @ mu - (r / var).sum(dim=1, keepdim=True) * x
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        n = count(n, "n")
+        n = self._n_samples(n, generator)
         k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         z = torch.randn(n, self.dim, generator=generator, dtype=torch.float64)
         x = self.means[k] + self.stds[k, None] * z
@@ -349,11 +418,11 @@ class Rings(Density):
     """
 
     def __init__(self, radii=(0.8, 1.6, 2.4), std: float = 0.08, weights=None):
-        r = torch.as_tensor(np.asarray(radii, dtype=np.float64)).reshape(-1)
-        if r.numel() == 0 or (r <= 0).any():
+        r = _float_array(radii, "radii").reshape(-1)
+        if r.numel() == 0 or not torch.isfinite(r).all() or (r <= 0).any():
             raise ValueError(f"radii must be positive, got {radii}")
-        w = r.clone() if weights is None else torch.as_tensor(np.asarray(weights, np.float64))
-        if w.shape != r.shape or (w < 0).any() or not w.sum() > 0:
+        w = r.clone() if weights is None else _float_array(weights, "weights").reshape(-1)
+        if w.shape != r.shape or not torch.isfinite(w).all() or (w < 0).any() or not w.sum() > 0:
             raise ValueError("weights must be non-negative, one per ring, with a positive sum")
         self.radii, self.weights = r, w / w.sum()
         self.std = positive(std, "std")
@@ -371,7 +440,7 @@ class Rings(Density):
         return torch.logsumexp(terms, dim=1) - math.log(2 * math.pi * s2)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        n = count(n, "n")
+        n = self._n_samples(n, generator)
         k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         theta = 2 * math.pi * torch.rand(n, generator=generator, dtype=torch.float64)
         centre = self.radii[k, None] * torch.stack([torch.cos(theta), torch.sin(theta)], dim=1)
@@ -394,6 +463,10 @@ class _NoisyCurves(Density):
         t = torch.linspace(0, 1, 20001, dtype=torch.float64)
         lengths = [float((c(t)[1:] - c(t)[:-1]).norm(dim=1).sum()) for c in self.curves()]
         n_panels = max(16, math.ceil(max(lengths) / self.std))
+        # log_prob holds 4096 × (4 nodes per panel) distances at once
+        check_memory(4096 * 4 * n_panels, "the resolution by passing a larger std (≥ 1e-3)",
+                     f"the quadrature of a {self.name} density with std = "
+                     f"{self.std:g}")
         gl_x, gl_w = np.polynomial.legendre.leggauss(4)
         left = np.arange(n_panels)[:, None] / n_panels
         nodes_t = (left + (gl_x[None, :] + 1) / (2 * n_panels)).reshape(-1)
@@ -419,7 +492,7 @@ class _NoisyCurves(Density):
         return torch.cat(out)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        n = count(n, "n")
+        n = self._n_samples(n, generator)
         j = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         t = torch.rand(n, generator=generator, dtype=torch.float64)
         x = torch.empty(n, 2, dtype=torch.float64)
@@ -490,7 +563,7 @@ class Checkerboard(Density):
         return lp
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        n = count(n, "n")
+        n = self._n_samples(n, generator)
         sq = torch.randint(0, 8, (n,), generator=generator)
         row = sq // 2
         col = 2 * (sq % 2) + (row % 2)  # dark squares: (row + col) even
@@ -546,9 +619,8 @@ class IsingModel:
 
     def __init__(self, L: int, J: float = 1.0, h: float = 0.0):
         self.L = count(L, "L", minimum=2)
-        self.J, self.h = float(J), float(h)
-        if not (math.isfinite(self.J) and math.isfinite(self.h)):
-            raise ValueError("J and h must be finite numbers")
+        self.J, self.h = number(J, "J"), number(h, "h")
+        check_memory(4 * self.L * self.L, "L", f"an {self.L}×{self.L} lattice's neighbour table")
         self.n_spins = self.L * self.L
         idx = torch.arange(self.n_spins).reshape(self.L, self.L)
         # neighbours of every site: right, left, down, up (periodic)
@@ -583,6 +655,7 @@ class IsingModel:
 
     def local_field(self, spins: torch.Tensor) -> torch.Tensor:
         """h_i = J Σ_{j∈N(i)} s_j + h, (batch, L*L); flipping s_i changes E by 2 s_i h_i."""
+        spins = self.check_spins(spins)
         return self.J * spins[:, self.neighbours].sum(-1) + self.h
 
     def magnetisation(self, spins: torch.Tensor) -> torch.Tensor:
@@ -592,6 +665,8 @@ class IsingModel:
     def random_spins(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """n independent uniformly random configurations (the T = ∞ distribution)."""
         n = count(n, "n")
+        as_generator(generator)
+        check_memory(2 * n * self.n_spins, "n", f"{n} random configurations")
         bits = torch.randint(0, 2, (n, self.n_spins), generator=generator)
         return (2 * bits - 1).to(torch.get_default_dtype())
 
