@@ -20,7 +20,17 @@ from dataclasses import dataclass
 
 import torch
 
-from ._validation import as_points, count, non_negative, positive
+from ._validation import (
+    as_callable,
+    as_generator,
+    as_module,
+    as_points,
+    check_memory,
+    choice,
+    count,
+    non_negative,
+    positive,
+)
 from ._validation import temperature as check_temperature
 
 __all__ = ["Chain", "ising_sweeps", "langevin", "mala", "metropolis"]
@@ -59,7 +69,16 @@ def _grad_energy(energy: EnergyFn, x: torch.Tensor) -> tuple[torch.Tensor, torch
     x = x.detach().requires_grad_(True)
     with torch.enable_grad():
         e = _energy_checked(energy, x)
-        (g,) = torch.autograd.grad(e.sum(), x)
+        g = None
+        if e.requires_grad:
+            (g,) = torch.autograd.grad(e.sum(), x, allow_unused=True)
+        if g is None:
+            raise ValueError(
+                "the energy is not differentiable in x (its value carries no gradient): gradient "
+                "samplers need an energy built from torch operations on x (no .detach(), "
+                "no NumPy, no torch.no_grad inside); for a piecewise-constant density use "
+                "metropolis instead"
+            )
     return e.detach(), g
 
 
@@ -67,17 +86,27 @@ def _diverged(step: int, what: str, hint: str) -> RuntimeError:
     return RuntimeError(f"the chain diverged at step {step}: {what}. {hint}")
 
 
-def _prepare(energy, x0, n_steps, step_size, temperature_, thin):
-    if not callable(energy):
-        raise ValueError("energy must be a function mapping (batch, d) tensors to (batch,)")
+def _prepare(energy, x0, n_steps, step_size, temperature_, thin, generator=None,
+             return_trace=False):
+    as_callable(energy, "energy", "a function mapping (batch, d) tensors to (batch,) energies")
+    as_generator(generator)
     x = as_points(x0, name="x0").detach().clone()
+    n_steps = count(n_steps, "n_steps", minimum=0)
+    thin = count(thin, "thin")
+    if return_trace:
+        _check_trace(n_steps // thin + 1, x.numel())
     return (
         x,
-        count(n_steps, "n_steps", minimum=0),
+        n_steps,
         positive(step_size, "step_size"),
         check_temperature(temperature_),
-        count(thin, "thin"),
+        thin,
     )
+
+
+def _check_trace(n_kept: int, per_state: int) -> None:
+    check_memory(n_kept * per_state, "n_steps or the batch, or raise thin",
+                 f"a trace of {n_kept} states of {per_state} numbers each")
 
 
 def metropolis(
@@ -107,7 +136,8 @@ def metropolis(
     Returns:
         A ``Chain`` with ``x``, ``trace`` and the per-chain ``acceptance_rate``.
     """
-    x, n_steps, step, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin)
+    x, n_steps, step, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin,
+                                         generator, return_trace)
     with torch.no_grad():
         e = _energy_checked(energy, x)
         if not torch.isfinite(e).all():
@@ -165,11 +195,15 @@ def langevin(
     Raises:
         RuntimeError: when a state or gradient becomes non-finite (step size too large).
     """
-    x, n_steps, eps, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin)
+    x, n_steps, eps, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin,
+                                        generator, return_trace)
     noise_scale = non_negative(noise_scale, "noise_scale")
     sigma = noise_scale * math.sqrt(2 * eps)
     if clip is not None:
-        low, high = (float(c) for c in clip)
+        try:
+            low, high = (float(c) for c in clip)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"clip must be (low, high) numbers, got {clip!r}") from err
         if not low < high:
             raise ValueError(f"clip must be (low, high) with low < high, got {clip!r}")
     trace = [x.clone()] if return_trace else None
@@ -207,7 +241,8 @@ def mala(
 
     Arguments as in ``langevin``; returns a ``Chain`` with the per-chain acceptance rate.
     """
-    x, n_steps, eps, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin)
+    x, n_steps, eps, t, thin = _prepare(energy, x0, n_steps, step_size, temperature, thin,
+                                        generator, return_trace)
     e, g = _grad_energy(energy, x)
     if not (torch.isfinite(e).all() and torch.isfinite(g).all()):
         raise ValueError("E(x0) and its gradient must be finite at every starting point")
@@ -281,10 +316,12 @@ def ising_sweeps(
     Returns:
         A ``Chain``; ``acceptance_rate`` is the fraction of site updates that flipped a spin.
     """
-    if method not in {"metropolis", "gibbs"}:
-        raise ValueError(f"method must be 'metropolis' or 'gibbs', got {method!r}")
-    if order not in {"auto", "sequential", "checkerboard"}:
-        raise ValueError(f"order must be 'auto', 'sequential' or 'checkerboard', got {order!r}")
+    from .energies import IsingModel
+
+    as_module(model, "model", IsingModel, "; build one with energies.IsingModel(L)")
+    choice(method, "method", ("metropolis", "gibbs"))
+    choice(order, "order", ("auto", "sequential", "checkerboard"))
+    as_generator(generator)
     if order == "checkerboard" and model.L % 2:
         raise ValueError(
             f"checkerboard updates need an even L (the periodic {model.L}×{model.L} lattice is "
@@ -293,9 +330,10 @@ def ising_sweeps(
     s = model.check_spins(spins0).clone()
     n_sweeps = count(n_sweeps, "n_sweeps", minimum=0)
     t = check_temperature(temperature)
-    if record_every < 0:
-        raise ValueError("record_every must be ≥ 0")
+    record_every = count(record_every, "record_every", minimum=0)
     batch, n = s.shape
+    if record_every:
+        _check_trace(n_sweeps // record_every, s.numel())
     nbr = model.neighbours
     if order == "sequential" or (order == "auto" and model.L % 2):
         groups = [torch.tensor([i]) for i in range(n)]
