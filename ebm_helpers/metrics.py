@@ -20,7 +20,7 @@ import math
 import numpy as np
 import torch
 
-from ._validation import as_points, count
+from ._validation import as_callable, as_points, check_cost, check_memory, count, positive
 
 __all__ = [
     "auroc",
@@ -37,13 +37,32 @@ __all__ = [
 ]
 
 
-def _pair(x, y) -> tuple[torch.Tensor, torch.Tensor]:
+_BLOCK = 2**24  # distance-matrix entries computed at once (128 MiB in float64)
+
+
+def _pair(x, y, what: str = "") -> tuple[torch.Tensor, torch.Tensor]:
     x = as_points(x, name="x")
     y = as_points(y, x.shape[1], name="y")
     if x.shape[0] < 2 or y.shape[0] < 2:
         raise ValueError("each sample needs at least 2 points for an unbiased estimate")
+    if what:
+        n, m, d = x.shape[0], y.shape[0], x.shape[1]
+        # three matrices of pairwise distances (x-x, y-y, x-y), each entry ≈ d + 10 operations
+        check_cost((n * n + m * m + n * m) * (d + 10), "the samples (e.g. x[:5000], y[:5000]: "
+                   "the estimate's error shrinks like 1/√n)", f"{what} of {n} and {m} points")
     dt = torch.promote_types(x.dtype, y.dtype)
     return x.to(dt), y.to(dt)
+
+
+def _pairwise_sum(a: torch.Tensor, b: torch.Tensor, fn, mean: bool = False) -> torch.Tensor:
+    """Σ_ij fn(|a_i - b_j|) (or the mean), computed a block of rows at a time when the full
+    distance matrix would be large (the same sum; memory stays at ``_BLOCK`` entries)."""
+    rows = max(1, _BLOCK // max(b.shape[0], 1))
+    if a.shape[0] <= rows:
+        values = fn(torch.cdist(a, b))
+        return values.mean() if mean else values.sum()
+    total = sum(fn(torch.cdist(a[s : s + rows], b)).sum() for s in range(0, a.shape[0], rows))
+    return total / (a.shape[0] * b.shape[0]) if mean else total
 
 
 def median_bandwidth(x: torch.Tensor, y: torch.Tensor, max_points: int = 2000) -> float:
@@ -53,6 +72,9 @@ def median_bandwidth(x: torch.Tensor, y: torch.Tensor, max_points: int = 2000) -
     plenty for a median.
     """
     x, y = _pair(x, y)
+    max_points = count(max_points, "max_points", minimum=2)
+    check_memory(max_points * (2 * max_points - 1), "max_points",
+                 f"the pairwise distances of 2 × {max_points} points")
     z = torch.cat([x[:max_points], y[:max_points]])
     d = torch.pdist(z)
     med = float(d.median()) if d.numel() else 0.0
@@ -80,18 +102,16 @@ def mmd(x: torch.Tensor, y: torch.Tensor, bandwidth: float | None = None) -> flo
     Returns:
         The MMD² estimate (a float, in squared kernel units).
     """
-    x, y = _pair(x, y)
-    h = median_bandwidth(x, y) if bandwidth is None else float(bandwidth)
-    if not (math.isfinite(h) and h > 0):
-        raise ValueError(f"bandwidth must be a positive number, got {bandwidth}")
+    x, y = _pair(x, y, "the MMD")
+    h = median_bandwidth(x, y) if bandwidth is None else positive(bandwidth, "bandwidth")
     n, m = x.shape[0], y.shape[0]
 
-    def k(a, b):
-        return torch.exp(-torch.cdist(a, b) ** 2 / (2 * h * h))
+    def k(d):
+        return torch.exp(-(d**2) / (2 * h * h))
 
-    kxx = (k(x, x).sum() - n) / (n * (n - 1))
-    kyy = (k(y, y).sum() - m) / (m * (m - 1))
-    kxy = k(x, y).mean()
+    kxx = (_pairwise_sum(x, x, k) - n) / (n * (n - 1))
+    kyy = (_pairwise_sum(y, y, k) - m) / (m * (m - 1))
+    kxy = _pairwise_sum(x, y, k, mean=True)
     return float(kxx + kyy - 2 * kxy)
 
 
@@ -100,11 +120,15 @@ def energy_distance(x: torch.Tensor, y: torch.Tensor) -> float:
 
     Zero exactly when the two laws are equal; in the units of x.
     """
-    x, y = _pair(x, y)
+    x, y = _pair(x, y, "the energy distance")
     n, m = x.shape[0], y.shape[0]
-    dxy = torch.cdist(x, y).mean()
-    dxx = torch.cdist(x, x).sum() / (n * (n - 1))
-    dyy = torch.cdist(y, y).sum() / (m * (m - 1))
+
+    def same(d):
+        return d
+
+    dxy = _pairwise_sum(x, y, same, mean=True)
+    dxx = _pairwise_sum(x, x, same) / (n * (n - 1))
+    dyy = _pairwise_sum(y, y, same) / (m * (m - 1))
     return float(2 * dxy - dxx - dyy)
 
 
@@ -148,9 +172,33 @@ def kl_divergence(p, q) -> float:
     return float((a[mask] * np.log(a[mask] / b[mask])).sum())
 
 
-def _edges(bounds, bins: int) -> list[np.ndarray]:
+def _bounds(bounds) -> list[tuple[float, float]]:
+    """Check ((lo, hi),) or ((x0, x1), (y0, y1)): finite numbers with lo < hi."""
+    try:
+        pairs = [(float(lo), float(hi)) for lo, hi in bounds]
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"bounds must be one (low, high) pair per dimension, e.g. ((-3, 3), (-3, 3)), got "
+            f"{bounds!r} (the number of cells per axis is bins)"
+        ) from err
+    if not pairs or not all(math.isfinite(lo) and math.isfinite(hi) and lo < hi
+                            for lo, hi in pairs):
+        raise ValueError(f"bounds must hold finite (low, high) pairs with low < high, got "
+                         f"{bounds!r}")
+    return pairs
+
+
+def _edges(bounds, bins: int, sub: int = 1) -> list[np.ndarray]:
+    if isinstance(bounds, (int, np.integer)) and not isinstance(bins, (int, np.integer)):
+        raise ValueError(f"bounds and bins look swapped (bounds={bounds!r}, bins={bins!r}): "
+                         "pass the box first, e.g. histogram_probs(x, ((-3, 3), (-3, 3)), 40)")
     bins = count(bins, "bins")
-    return [np.linspace(lo, hi, bins + 1) for lo, hi in bounds]
+    pairs = _bounds(bounds)
+    check_memory(3 * float(bins * sub) ** len(pairs) * len(pairs), "bins"
+                 + (" or sub" if sub > 1 else ""),
+                 f"a grid of {bins}^{len(pairs)} cells" + (f" × {sub}^{len(pairs)} points" if
+                                                            sub > 1 else ""))
+    return [np.linspace(lo, hi, bins + 1) for lo, hi in pairs]
 
 
 def histogram_probs(samples, bounds, bins: int = 40) -> np.ndarray:
@@ -165,8 +213,9 @@ def histogram_probs(samples, bounds, bins: int = 40) -> np.ndarray:
         Array of shape (bins,) or (bins, bins) indexed [x] or [x, y]; sums to the fraction of
         samples inside the box (not renormalised, so mass outside is visible).
     """
-    x = as_points(samples, len(bounds), name="samples").detach().cpu().double().numpy()
-    h, _ = np.histogramdd(x, bins=_edges(bounds, bins))
+    edges = _edges(bounds, bins)
+    x = as_points(samples, len(edges), name="samples").detach().cpu().double().numpy()
+    h, _ = np.histogramdd(x, bins=edges)
     return h / x.shape[0]
 
 
@@ -177,8 +226,10 @@ def cell_probs(log_prob, bounds, bins: int = 40, sub: int = 4) -> np.ndarray:
     Args:
         log_prob: maps (batch, d) points to (batch,) normalised log-densities.
     """
-    edges = _edges(bounds, bins)
+    as_callable(log_prob, "log_prob", "a function mapping (batch, d) points to (batch,) "
+                "normalised log-densities")
     sub = count(sub, "sub")
+    edges = _edges(bounds, bins, sub)
     mids = [
         (e[:-1, None] + (np.arange(sub) + 0.5) / sub * np.diff(e)[:, None]).reshape(-1)
         for e in edges
@@ -186,7 +237,15 @@ def cell_probs(log_prob, bounds, bins: int = 40, sub: int = 4) -> np.ndarray:
     grids = np.meshgrid(*mids, indexing="ij")
     pts = torch.as_tensor(np.stack([g.reshape(-1) for g in grids], 1))
     with torch.no_grad():
-        dens = torch.exp(log_prob(pts)).double().numpy()
+        lp = log_prob(pts)
+    if not isinstance(lp, torch.Tensor) or lp.shape != (pts.shape[0],):
+        got = tuple(lp.shape) if isinstance(lp, torch.Tensor) else type(lp).__name__
+        raise ValueError(f"log_prob must map the ({pts.shape[0]}, {pts.shape[1]}) grid points to "
+                         f"a ({pts.shape[0]},) tensor of log-densities, got {got}")
+    if torch.isnan(lp).any():
+        raise ValueError(f"log_prob returned NaN at {int(torch.isnan(lp).sum())} grid points; "
+                         "the cell probabilities would be NaN (check the density there)")
+    dens = torch.exp(lp).double().numpy()
     vol = np.prod([np.diff(e)[0] / sub for e in edges])
     shape = [bins, sub] * len(edges)
     dens = dens.reshape([bins * sub] * len(edges)).reshape(shape)
@@ -254,11 +313,28 @@ def reliability(probs, labels, n_bins: int = 10) -> dict[str, np.ndarray]:
         Dict with ``confidence`` (mean confidence per bin), ``accuracy`` (per bin), ``count``
         (examples per bin) and ``edges`` (n_bins + 1); empty bins hold NaN.
     """
-    p = torch.as_tensor(probs).detach().cpu().double()
-    y = torch.as_tensor(labels).detach().cpu()
+    try:
+        p = torch.as_tensor(np.asarray(probs) if not isinstance(probs, torch.Tensor) else probs
+                            ).detach().cpu().double()
+        y = torch.as_tensor(np.asarray(labels) if not isinstance(labels, torch.Tensor)
+                            else labels).detach().cpu()
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"probs and labels must be arrays of numbers: {err}") from err
     if p.ndim != 2 or y.ndim != 1 or y.shape[0] != p.shape[0] or p.shape[0] == 0:
         raise ValueError(f"probs must be (n, n_classes) and labels (n,), got {tuple(p.shape)} "
                          f"and {tuple(y.shape)}")
+    if y.dtype == torch.bool or y.is_complex() or (
+        y.is_floating_point() and not bool((torch.isfinite(y) & (y == y.round())).all())
+    ):
+        raise ValueError(f"labels must be integer class indices (dtype {y.dtype} given); "
+                         "use labels.long()")
+    y = y.long()
+    if bool((y < 0).any()) or bool((y >= p.shape[1]).any()):
+        raise ValueError(
+            f"labels must be class indices 0..{p.shape[1] - 1}, one per column of probs "
+            f"(n_classes = {p.shape[1]}), got values in [{int(y.min())}, {int(y.max())}]; "
+            "an accuracy against labels outside the columns would be meaningless"
+        )
     if not torch.isfinite(p).all() or (p < 0).any() or not torch.allclose(
             p.sum(1), torch.ones(p.shape[0], dtype=p.dtype), atol=1e-4):
         raise ValueError("probs must be finite, non-negative and sum to 1 along each row; "
