@@ -21,6 +21,8 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ._validation import check_memory, count, in_range
+
 __all__ = [
     "STYLE",
     "apply_style",
@@ -95,15 +97,24 @@ def grid_2d(bounds, n: int = 200):
         ``(xs, ys, points)``: 1D tensors of shape (n,), and the grid points as a (n*n, 2)
         tensor in row-major order, so ``values.reshape(n, n)`` has rows indexed by y.
     """
-    (x0, x1), (y0, y1) = bounds
-    if not (x1 > x0 and y1 > y0):
-        raise ValueError(f"bounds must be ((xmin, xmax), (ymin, ymax)), min < max; got {bounds}")
-    if n < 2:
-        raise ValueError(f"n must be at least 2, got {n}")
+    x0, x1, y0, y1 = _box(bounds)
+    n = count(n, "n", minimum=2)
+    check_memory(4 * n * n, "n (the points per axis)", f"a {n}×{n} grid")
     xs = torch.linspace(x0, x1, n, dtype=torch.float64)
     ys = torch.linspace(y0, y1, n, dtype=torch.float64)
     yy, xx = torch.meshgrid(ys, xs, indexing="ij")
     return xs, ys, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)
+
+
+def _box(bounds) -> tuple[float, float, float, float]:
+    try:
+        (x0, x1), (y0, y1) = bounds
+        x0, x1, y0, y1 = (float(v) for v in (x0, x1, y0, y1))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"bounds must be ((xmin, xmax), (ymin, ymax)), got {bounds!r}") from err
+    if not (np.isfinite([x0, x1, y0, y1]).all() and x1 > x0 and y1 > y0):
+        raise ValueError(f"bounds must be ((xmin, xmax), (ymin, ymax)), min < max; got {bounds}")
+    return x0, x1, y0, y1
 
 
 def image_grid(images, image_shape: tuple[int, int], ncols: int) -> np.ndarray:
@@ -118,7 +129,12 @@ def image_grid(images, image_shape: tuple[int, int], ncols: int) -> np.ndarray:
         Array of shape (rows*(height+1) - 1, ncols*(width+1) - 1).
     """
     imgs = _np(images)
-    h, w = image_shape
+    try:
+        h, w = image_shape
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"image_shape must be (height, width), got {image_shape!r}") from err
+    h, w = count(h, "image_shape height"), count(w, "image_shape width")
+    ncols = count(ncols, "ncols")
     if imgs.ndim != 2 or imgs.shape[1] != h * w:
         raise ValueError(f"images must have shape (n, {h * w}), got {imgs.shape}")
     n = imgs.shape[0]
@@ -178,12 +194,19 @@ def plot_field_2d(
     """
     if kind not in {"heatmap", "contour"}:
         raise ValueError(f"kind must be 'heatmap' or 'contour', got {kind!r}")
+    if clip_quantile is not None:
+        clip_quantile = in_range(clip_quantile, "clip_quantile", 0.0, 1.0)
+    x0, x1, y0, y1 = _box(bounds)
     if ax is None:
         _, ax = new_axes()
     if callable(fn_or_values):
         _, _, pts = grid_2d(bounds, n)
         with torch.no_grad():
-            values = _np(fn_or_values(pts)).reshape(n, n)
+            values = _np(fn_or_values(pts))
+        if values.size != n * n:
+            raise ValueError(f"the function must map the ({n * n}, 2) grid points to {n * n} "
+                             f"values, one per point, got shape {values.shape}")
+        values = values.reshape(n, n)
     else:
         values = _np(fn_or_values)
         if values.ndim != 2:
@@ -192,7 +215,6 @@ def plot_field_2d(
     finite = np.isfinite(values)
     if clip_quantile is not None and finite.any():
         values = np.minimum(values, np.quantile(values[finite], clip_quantile))
-    (x0, x1), (y0, y1) = bounds
     cmap = cmap or (ENERGY_CMAP if "energy" in colorbar_label.lower() else DENSITY_CMAP)
     if kind == "heatmap":
         im = ax.imshow(values, origin="lower", extent=(x0, x1, y0, y1), cmap=cmap, aspect="auto")
