@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._validation import count
+from ._validation import as_generator, count, in_range
 
 __all__ = ["ImageData", "load_digits", "load_mnist5k", "synthetic_ratings", "toy_2d"]
 
@@ -114,13 +114,11 @@ _RAW = {"digits": _digits_raw, "mnist5k": _mnist_raw}
 
 
 def _load(name, shape, binarize, test_size, seed, threshold) -> ImageData:
-    test_size = float(test_size)
-    if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be a fraction in (0, 1), got {test_size}")
+    test_size = in_range(test_size, "test_size", 0.0, 1.0, low_open=True, high_open=True,
+                         hint=" (a fraction of the images, e.g. 0.2)")
     seed = count(seed, "seed", minimum=0)
-    threshold = float(threshold)
-    if binarize and not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    threshold = in_range(threshold, "threshold", 0.0, 1.0, low_open=True,
+                         hint=" (pixels are scaled to [0, 1] first)")
     x, y = _RAW[name]()
     train, test = _split_indices(name, test_size, seed)
 
@@ -186,6 +184,7 @@ def toy_2d(name: str, n: int, generator: torch.Generator | None = None) -> torch
     from .energies import toy_densities
 
     table = toy_densities()
-    if name not in table:
+    as_generator(generator)
+    if not isinstance(name, str) or name not in table:
         raise ValueError(f"unknown 2D toy density {name!r}; choose one of: {', '.join(table)}")
     return table[name].sample(count(n, "n"), generator)
