@@ -36,7 +36,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from scipy import stats
 
-from ._validation import as_points, count
+from ._validation import as_generator, as_points, check_cost, check_memory, count
 from ._validation import temperature as check_temperature
 from .plotting import new_axes
 
@@ -128,7 +128,11 @@ def _weights(w) -> torch.Tensor:
 def _bias(b, n: int) -> torch.Tensor:
     if b is None:
         return torch.zeros(n, dtype=torch.float64)
-    b = torch.as_tensor(b, dtype=torch.float64)
+    try:
+        b = torch.as_tensor(np.asarray(b, dtype=np.float64) if not isinstance(b, torch.Tensor)
+                            else b, dtype=torch.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"b must be an (N,) = ({n},) vector of numbers: {err}") from err
     if b.shape != (n,):
         raise ValueError(f"b must have shape (N,) = ({n},), got {tuple(b.shape)}")
     if not torch.isfinite(b).all():
@@ -178,6 +182,12 @@ def _tie_tolerance(w_in, w: torch.Tensor, b: torch.Tensor) -> float:
     return rel * scale
 
 
+def _check_trace(n_sweeps: int, n_units: int, per_update: int) -> None:
+    """Refuse a trace (one entry per single-unit update) that would not fit in memory."""
+    check_memory((n_sweeps * n_units + 1) * per_update, "n_sweeps (or the batch)",
+                 f"a trace of {n_sweeps} sweeps × {n_units} single-unit updates")
+
+
 def _pack(s: torch.Tensor, like) -> torch.Tensor:
     """Return states in the caller's floating dtype (float32 stays float32)."""
     if isinstance(like, torch.Tensor) and torch.is_floating_point(like):
@@ -197,6 +207,8 @@ def random_patterns(
     """P unbiased random patterns, each unit ±1 with probability ½: a (P, N) tensor."""
     p = count(n_patterns, "n_patterns")
     n = count(n_units, "n_units")
+    as_generator(generator)
+    check_memory(2 * p * n, "n_patterns or n_units", f"{p} patterns of {n} units")
     bits = torch.rand(p, n, generator=generator, dtype=torch.float64) < 0.5
     return torch.where(bits, 1.0, -1.0).to(dtype)
 
@@ -221,6 +233,7 @@ def hebbian_weights(patterns, dtype: torch.dtype = torch.float64) -> torch.Tenso
     """
     xi, _ = _spins(patterns, "patterns", allow_1d=False)
     n = xi.shape[1]
+    check_memory(n * n, "the number of units N", f"an {n}×{n} weight matrix")
     w = xi.T @ xi / n
     w.fill_diagonal_(0.0)
     return w.to(dtype)
@@ -306,6 +319,7 @@ def corrupt(patterns, fraction: float, generator: torch.Generator | None = None)
     """
     x, was_1d = _spins(patterns, "patterns")
     f = _fraction(fraction)
+    as_generator(generator)
     batch, n = x.shape
     k = min(n, math.floor(f * n + 0.5))
     rank = torch.rand(batch, n, generator=generator, dtype=torch.float64).argsort(1).argsort(1)
@@ -500,6 +514,9 @@ def recall(
     bias = _bias(b, w.shape[0])
     n_sweeps = count(n_sweeps, "n_sweeps", minimum=0)
     _order(order)
+    as_generator(generator)
+    if return_trace:
+        _check_trace(n_sweeps, x.shape[1], x.shape[0])
     tol = _tie_tolerance(W, w, bias)
     s = x.clone()[None]
     converged, sweeps, trace = _descend(
@@ -550,6 +567,9 @@ def stochastic_recall(
     n_sweeps = count(n_sweeps, "n_sweeps", minimum=0)
     t = _stochastic_temperature(temperature)
     _order(order)
+    as_generator(generator)
+    if return_trace:
+        _check_trace(n_sweeps, x.shape[1], x.shape[0])
     s = x.clone()[None]
     trace = _glauber(w[None], s, bias[None], n_sweeps, order, generator, t, return_trace)
     out = _pack(s[0], s0)
@@ -644,6 +664,7 @@ def recall_steps(
     bias = _bias(b, w.shape[0])
     n_sweeps = count(n_sweeps, "n_sweeps", minimum=0)
     _order(order)
+    as_generator(generator)
     tol = _tie_tolerance(W, w, bias)
     return _recall_steps(w, x[0].clone(), bias, n_sweeps, order, generator, tol)
 
@@ -705,9 +726,10 @@ def recall_path(
     W, s0, n_sweeps: int = 10, order: str = "sequential", seed: int = 0, b=None
 ) -> RecallPath:
     """``recall_steps`` collected into arrays (pure: random order is seeded by ``seed``)."""
-    gen = torch.Generator().manual_seed(int(seed))
-    steps = list(recall_steps(W, s0, n_sweeps, order, gen, b))
+    gen = torch.Generator().manual_seed(count(seed, "seed", minimum=0))
     n = _weights(W).shape[0]
+    _check_trace(count(n_sweeps, "n_sweeps", minimum=0), n, n)  # one stored state per update
+    steps = list(recall_steps(W, s0, n_sweeps, order, gen, b))
     last_sweep = steps[-1].sweep
     tail = [st for st in steps if st.sweep == last_sweep and st.step > 0]
     converged = len(tail) == n and not any(st.flipped for st in tail)
@@ -925,7 +947,15 @@ def capacity_curve(
         raise ValueError(f"loads must be a list of numbers α = P/N > 0, got {loads!r}") from err
     if alphas.size == 0 or not np.all(np.isfinite(alphas)) or np.any(alphas <= 0):
         raise ValueError(f"loads must be a non-empty list of finite α = P/N > 0, got {loads!r}")
+    as_generator(generator)
     n_pat = np.maximum(1, np.rint(alphas * n)).astype(int)
+    biggest = int(n_pat.max())
+    # per load: the weights (trials, N, N), the patterns, states and fields (trials, P, N) ...
+    check_memory(n_trials * (n * n + 4 * biggest * n), "n_units or n_trials (or the largest "
+                 "load)", f"{n_trials} networks of {n} units storing {biggest} patterns")
+    # ... and per sweep about one (P, N) × (N, N) product per network, a few sweeps per load
+    check_cost(float(n_trials * n * n * n_pat.sum()) * (2 + min(n_sweeps, 4)),
+               "n_units, n_trials or the number of loads", "this capacity curve")
     out = {k: np.zeros(len(n_pat)) for k in ("stable", "recalled", "overlap", "converged")}
     for j, p in enumerate(n_pat):
         bits = torch.rand(n_trials, p, n, generator=generator, dtype=torch.float64) < 0.5
