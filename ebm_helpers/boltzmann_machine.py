@@ -34,7 +34,15 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._validation import count, positive
+from ._training import DivergenceGuard
+from ._validation import (
+    ArgumentTypeError,
+    as_generator,
+    check_cost,
+    count,
+    non_negative,
+    positive,
+)
 
 __all__ = [
     "MAX_ENUMERATED_UNITS",
@@ -135,11 +143,15 @@ def _check_size(n: int, what: str = "the machine") -> int:
     return n
 
 
-def _check_params(params: BMParams) -> BMParams:
+def _check_params(params: BMParams, enumerate_states: bool = True) -> BMParams:
     if not isinstance(params, BMParams):
-        raise ValueError(f"params must be a BMParams (see random_params), got {type(params)}")
-    W = torch.as_tensor(params.W, dtype=torch.float64)
-    b = torch.as_tensor(params.b, dtype=torch.float64)
+        raise ArgumentTypeError(
+            f"params must be a BMParams (see random_params), got {type(params).__name__}")
+    try:
+        W = torch.as_tensor(params.W, dtype=torch.float64)
+        b = torch.as_tensor(params.b, dtype=torch.float64)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"params.W and params.b must be tensors of numbers: {err}") from err
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"W must be a square (n, n) matrix, got shape {tuple(W.shape)}")
     n = W.shape[0]
@@ -156,12 +168,18 @@ def _check_params(params: BMParams) -> BMParams:
     nv = params.n_visible
     if isinstance(nv, bool) or not isinstance(nv, (int, np.integer)) or not 1 <= nv <= n:
         raise ValueError(f"n_visible must be a whole number in [1, {n}], got {nv!r}")
-    _check_size(n)
+    if enumerate_states:
+        _check_size(n)
     return BMParams(W, b, int(nv))
 
 
 def _binary(x, n: int, name: str) -> torch.Tensor:
-    x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    try:
+        x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{name} must be an array of 0/1 values: {err}") from err
+    if x.is_complex():
+        raise ValueError(f"{name} must hold real 0/1 values, got dtype {x.dtype}")
     if x.dtype == torch.bool:
         x = x.double()
     x = x.to(torch.float64)
@@ -194,8 +212,11 @@ def all_states(n_units: int, start: int = 0, stop: int | None = None) -> torch.T
         ValueError: for more than ``MAX_ENUMERATED_UNITS`` units (2^n rows would not fit).
     """
     n = _check_size(count(n_units, "n_units", minimum=0), "the requested state space")
-    stop = 2**n if stop is None else int(stop)
-    idx = torch.arange(int(start), stop, dtype=torch.int64)
+    start = count(start, "start", minimum=0)
+    stop = 2**n if stop is None else count(stop, "stop", minimum=start)
+    if stop > 2**n:
+        raise ValueError(f"stop must be at most 2^n_units = {2**n}, got {stop}")
+    idx = torch.arange(start, stop, dtype=torch.int64)
     return ((idx[:, None] >> torch.arange(n)) & 1).to(torch.float64)
 
 
@@ -226,6 +247,8 @@ def random_params(
     nv = count(n_visible, "n_visible")
     nh = count(n_hidden, "n_hidden", minimum=0)
     n = _check_size(nv + nh)
+    scale = non_negative(scale, "scale")
+    as_generator(generator)
     a = scale * torch.randn(n, n, generator=generator, dtype=torch.float64)
     W = torch.triu(a, 1)
     W = W + W.T
@@ -270,10 +293,15 @@ def visible_log_probs(params: BMParams) -> torch.Tensor:
 
 def empirical_distribution(data, n_visible: int | None = None) -> torch.Tensor:
     """The data distribution over all 2^n_v visible vectors (counts / n): (2^n_v,) float64."""
-    x = torch.as_tensor(data)
+    try:
+        x = torch.as_tensor(np.asarray(data) if not isinstance(data, torch.Tensor) else data)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"data must be an array of 0/1 values: {err}") from err
     if x.ndim == 1:
         x = x.reshape(1, -1)
-    nv = x.shape[1] if n_visible is None else n_visible
+    if x.ndim != 2:
+        raise ValueError(f"data must have shape (batch, n_visible), got {tuple(x.shape)}")
+    nv = x.shape[1] if n_visible is None else count(n_visible, "n_visible")
     _check_size(nv, "the visible layer")
     x = _binary(x, nv, "data")
     counts = torch.bincount(state_index(x), minlength=2**nv).to(torch.float64)
@@ -310,12 +338,24 @@ def positive_phase(params: BMParams, data) -> Phase:
     v = _binary(data, p.n_visible, "data")
     m, nv, nh = v.shape[0], p.n_visible, p.n_hidden
     hs = all_states(nh)  # (H, nh)
-    s = torch.cat([v[:, None, :].expand(m, hs.shape[0], nv), hs[None].expand(m, -1, -1)], -1)
-    logits = -_energy_unchecked(p.W, p.b, s.reshape(-1, nv + nh)).reshape(m, -1)
-    post = torch.softmax(logits, 1)  # (M, H): p(h | v^m)
-    w = post / m
-    ss = torch.einsum("mk,mki,mkj->ij", w, s, s)
-    return Phase(ss, torch.einsum("mk,mki->i", w, s))
+    # rows of data at a time, so that the (rows, H, n) joint states stay within _CHUNK·n numbers
+    rows = max(1, _CHUNK // hs.shape[0])
+    ss = torch.zeros(nv + nh, nv + nh, dtype=torch.float64)
+    s1 = torch.zeros(nv + nh, dtype=torch.float64)
+    for start in range(0, m, rows):
+        vc = v[start : start + rows]
+        mc = vc.shape[0]
+        s = torch.cat([vc[:, None, :].expand(mc, hs.shape[0], nv),
+                       hs[None].expand(mc, -1, -1)], -1)
+        logits = -_energy_unchecked(p.W, p.b, s.reshape(-1, nv + nh)).reshape(mc, -1)
+        w = torch.softmax(logits, 1) / m  # p(h | v^m) / M, (rows, H)
+        part_ss = torch.einsum("mk,mki,mkj->ij", w, s, s)
+        part_s = torch.einsum("mk,mki->i", w, s)
+        if start == 0:  # one chunk (the usual case): exactly the unchunked sums
+            ss, s1 = part_ss, part_s
+        else:
+            ss, s1 = ss + part_ss, s1 + part_s
+    return Phase(ss, s1)
 
 
 def negative_phase(params: BMParams) -> Phase:
@@ -357,6 +397,7 @@ def train_exact(
     n_steps: int,
     learning_rate: float = 0.5,
     progress=None,
+    max_weight: float = 1e3,
 ) -> TrainResult:
     """Gradient ascent on the exact average log-likelihood with ``exact_gradient``.
 
@@ -369,23 +410,47 @@ def train_exact(
         n_steps: number of full-batch gradient steps.
         learning_rate: η > 0.
         progress: optional wrapper for the step range (e.g. ``functools.partial(tqdm, ...)``).
+        max_weight: divergence guard: a ``RuntimeError`` when a weight or bias exceeds it in
+            magnitude, or when the log-likelihood collapses far below its starting value
+            (with a step this large, gradient ascent overshoots and oscillates).
 
     Returns:
         A ``TrainResult`` with the trained parameters and the log-likelihood curve.
+
+    Raises:
+        ValueError: for bad data or settings, or a run whose estimated cost (n_steps full
+            enumerations) would take many minutes. RuntimeError: when training diverges.
     """
     p = _check_params(params).copy()
     v = _binary(data, p.n_visible, "data")
     n_steps = count(n_steps, "n_steps", minimum=0)
     lr = positive(learning_rate, "learning_rate")
+    max_weight = positive(max_weight, "max_weight")
+    if progress is not None and not callable(progress):
+        raise ArgumentTypeError("progress must be None or a wrapper of the step range, e.g. "
+                                "functools.partial(tqdm, desc='training')")
+    n, m = p.n_units, v.shape[0]
+    # per step: the negative phase and two log-likelihoods (2^n states, n² work each) and the
+    # positive phase (M × 2^n_h states)
+    check_cost(float(n_steps) * (3 * 2**n + m * 2**p.n_hidden) * n * n,
+               "n_steps (or the number of units)", f"{n_steps} exact training steps")
+    guard = DivergenceGuard(
+        "exact Boltzmann machine training", f"lower learning_rate (now {lr:g}), e.g. 10×",
+        params=(p.W, p.b), max_param=max_weight, loss_factor=None,
+        cause="the learning rate is probably too high, so each step overshoots")
     ll = [log_likelihood(p, v)]
     norms = []
     steps = range(n_steps) if progress is None else progress(range(n_steps))
-    for _ in steps:
+    for step in steps:
         dW, db = exact_gradient(p, v)
         p.W += lr * dW
         p.b += lr * db
         norms.append(float(dW.norm()))
         ll.append(log_likelihood(p, v))
+        when = f"at step {step + 1}"
+        guard.check_params(when)
+        if ll[-1] < ll[0] - 10.0 * (1.0 + abs(ll[0])):  # ascent must not lose this much
+            raise guard.error(when, f"the log-likelihood fell from {ll[0]:.3g} to {ll[-1]:.3g}")
     return TrainResult(p, np.array(ll), np.array(norms))
 
 
@@ -417,11 +482,11 @@ def gibbs_sample(
     Returns:
         The final states, (batch, n) float64.
     """
-    W = torch.as_tensor(params.W, dtype=torch.float64)
-    b = torch.as_tensor(params.b, dtype=torch.float64)
-    n = W.shape[0]
+    p = _check_params(params, enumerate_states=False)
+    W, b, n = p.W, p.b, p.n_units
     s = _binary(s0, n, "s0").clone()
     n_sweeps = count(n_sweeps, "n_sweeps", minimum=0)
+    as_generator(generator)
     units = range(params.n_visible if clamp_visible else 0, n)
     for _ in range(n_sweeps):
         for i in units:
