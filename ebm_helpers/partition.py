@@ -30,10 +30,20 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ._validation import count
+from ._validation import (
+    ArgumentTypeError,
+    as_generator,
+    as_points,
+    check_cost,
+    check_memory,
+    choice,
+    count,
+    positive,
+)
 
 __all__ = [
     "DEFAULT_CHUNK_ELEMENTS",
@@ -90,16 +100,54 @@ def binary_states(
     n_units = count(n_units, "n_units", minimum=0)
     if n_units > 62:
         raise ValueError(f"n_units must be at most 62 to number states with int64, got {n_units}")
-    stop = 2**n_units if stop is None else int(stop)
+    start = count(start, "start", minimum=0)
+    stop = 2**n_units if stop is None else count(stop, "stop", minimum=0)
     if not 0 <= start <= stop <= 2**n_units:
         raise ValueError(f"need 0 ≤ start ≤ stop ≤ 2^{n_units}, got start={start}, stop={stop}")
+    check_memory(2 * (stop - start) * max(n_units, 1), "n_units or the range start..stop",
+                 f"{stop - start} binary states of {n_units} units")
     idx = torch.arange(start, stop, device=device, dtype=torch.int64)
     bits = torch.arange(n_units, device=device, dtype=torch.int64)
     return ((idx[:, None] >> bits) & 1).to(dtype)
 
 
 def _params(rbm, dtype):
+    _check_rbm(rbm)
     return rbm.W.to(dtype), rbm.v_bias.to(dtype), rbm.h_bias.to(dtype)
+
+
+def _check_rbm(rbm) -> None:
+    """Anything with tensors W (n_h, n_v), v_bias (n_v,) and h_bias (n_h,) is an RBM here."""
+    w, b, c = (getattr(rbm, name, None) for name in ("W", "v_bias", "h_bias"))
+    if not all(isinstance(t, torch.Tensor) for t in (w, b, c)):
+        raise ArgumentTypeError(
+            f"rbm must be an ebm_helpers.rbm.RBM (or an object with tensors W, v_bias, h_bias), "
+            f"got {type(rbm).__name__}"
+        )
+    if w.ndim != 2 or b.shape != (w.shape[1],) or c.shape != (w.shape[0],):
+        raise ValueError(
+            f"rbm's parameters do not fit together: W {tuple(w.shape)} must be (n_h, n_v), "
+            f"v_bias {tuple(b.shape)} (n_v,) and h_bias {tuple(c.shape)} (n_h,)"
+        )
+
+
+def _check_enumeration(rbm, layer: str, differentiable: bool = False, passes: int = 1) -> None:
+    """Refuse an exact sum whose cost (both layers count) would not finish in reasonable time.
+
+    Enumerating 2^n states of the smaller layer costs about 2^n · n_other · (n + 8)
+    multiply-adds (a product with W and a softplus per entry of the other layer): 25 hidden
+    units against 784 pixels is 8·10^11, many minutes, although 25 is within the limit.
+    """
+    n_h, n_v = rbm.W.shape
+    n, n_other = (n_h, n_v) if layer == "hidden" else (n_v, n_h)
+    check_cost(passes * 2.0**n * n_other * (n + 8),
+               f"the smaller layer ({layer}, {n} units) or the other one ({n_other} units), or "
+               "estimate log Z with ais_log_partition(rbm, n_chains, n_betas)",
+               f"exact enumeration of 2^{n} {layer} states against {n_other} "
+               f"{'visible' if layer == 'hidden' else 'hidden'} units")
+    if differentiable:  # autograd keeps every chunk's (states, n_other) activations
+        check_memory(3 * 2.0**n * n_other, "the smaller layer (or use differentiable=False)",
+                     f"the autograd graph of an exact log Z over 2^{n} states")
 
 
 def enumerated_layer(rbm) -> str:
@@ -109,6 +157,7 @@ def enumerated_layer(rbm) -> str:
     Raises:
         ValueError: when the smaller layer has more than ``MAX_ENUMERATED_UNITS`` units.
     """
+    _check_rbm(rbm)
     n_h, n_v = rbm.W.shape
     layer, n = ("hidden", n_h) if n_h <= n_v else ("visible", n_v)
     if n > MAX_ENUMERATED_UNITS:
@@ -170,9 +219,13 @@ def log_partition_exact(
         A 0-dim tensor of ``dtype`` on the parameters' device.
 
     Raises:
-        ValueError: when the smaller layer has more than 25 units (use ``ais_log_partition``).
+        ValueError: when the smaller layer has more than 25 units, or when the enumeration
+            would take more than about a minute (``_validation.COST_LIMIT``; both layers count:
+            RBM(784, 25) is refused) or, with ``differentiable``, more than 1 GiB of graph (use
+            ``ais_log_partition``).
     """
     layer = enumerated_layer(rbm)
+    _check_enumeration(rbm, layer, differentiable and torch.is_grad_enabled())
     with torch.set_grad_enabled(differentiable and torch.is_grad_enabled()):
         parts = [torch.logsumexp(lm, 0) for _, lm in _chunks(rbm, layer, chunk_size, dtype)]
         return torch.logsumexp(torch.stack(parts), 0)
@@ -184,6 +237,7 @@ def log_partition_brute_force(rbm, dtype: torch.dtype = torch.float64) -> torch.
     For tiny models only (n_v + n_h ≤ ``MAX_BRUTE_FORCE_UNITS``): a test oracle that uses
     neither free energies nor the analytic sum over a layer.
     """
+    _check_rbm(rbm)
     n_h, n_v = rbm.W.shape
     if n_v + n_h > MAX_BRUTE_FORCE_UNITS:
         raise ValueError(
@@ -212,6 +266,7 @@ def visible_log_probs(rbm, dtype: torch.dtype = torch.float64):
         (states, log_p): (2^n_v, n_v) and (2^n_v,) tensors of ``dtype``; row s of ``states``
         is the binary expansion of s (``binary_states``).
     """
+    _check_rbm(rbm)
     n_v = rbm.W.shape[1]
     if n_v > MAX_BRUTE_FORCE_UNITS:
         raise ValueError(f"visible_log_probs lists 2^n_v states; n_v = {n_v} is too many (≤ 20)")
@@ -240,6 +295,7 @@ def model_expectations(
     ⟨h vᵀ⟩ = Σ_v p(v) σ(c + Wv) vᵀ. Two passes: log Z first, then the weighted sums.
     """
     layer = enumerated_layer(rbm)
+    _check_enumeration(rbm, layer, passes=2)
     with torch.no_grad():
         log_z = log_partition_exact(rbm, chunk_size, dtype)
         W, b, c = _params(rbm, dtype)
@@ -275,7 +331,7 @@ def exact_gradient(rbm, v, dtype: torch.dtype = torch.float64) -> ModelExpectati
     """
     with torch.no_grad():
         W, _, c = _params(rbm, dtype)
-        v = torch.as_tensor(v).to(device=W.device, dtype=dtype)
+        v = as_points(v, W.shape[1], name="v").to(device=W.device, dtype=dtype)
         ph = torch.sigmoid(c + v @ W.T)
         neg = model_expectations(rbm, dtype=dtype)
         n = v.shape[0]
@@ -305,14 +361,23 @@ def ais_betas(n_betas: int, schedule: str = "sigmoid", width: float = 4.0) -> to
     ends, where the intermediate distributions change fastest.
     """
     n_betas = count(n_betas, "n_betas", minimum=2)
+    check_memory(n_betas, "n_betas", f"a schedule of {n_betas} inverse temperatures")
     if schedule == "linear":
         return torch.linspace(0.0, 1.0, n_betas, dtype=torch.float64)
     if schedule == "sigmoid":
+        width = positive(width, "width", "; the sigmoid spans t in [-width, width], e.g. 4 "
+                         "(width 0 would divide 0 by 0)")
         s = torch.sigmoid(torch.linspace(-width, width, n_betas, dtype=torch.float64))
         beta = (s - s[0]) / (s[-1] - s[0])
         beta[0], beta[-1] = 0.0, 1.0
+        if not bool(torch.isfinite(beta).all()) or bool((beta[1:] <= beta[:-1]).any()):
+            raise ValueError(
+                f"width = {width:g} saturates the sigmoid: the {n_betas} inverse temperatures "
+                "are no longer distinct in float64; use a width of about 2 to 10"
+            )
         return beta
-    raise ValueError(f"unknown schedule {schedule!r}; use 'linear' or 'sigmoid' (or pass betas)")
+    choice(schedule, "schedule", ("linear", "sigmoid"))
+    raise AssertionError  # pragma: no cover
 
 
 def _bernoulli(p: torch.Tensor, generator) -> torch.Tensor:
@@ -369,7 +434,16 @@ def ais_log_weights(
         (log_w, log_z_base): the (n_chains,) log weights and log Z_A, both in ``dtype``.
     """
     n_chains = count(n_chains, "n_chains", minimum=2)
-    betas = torch.as_tensor(betas, dtype=torch.float64).reshape(-1)
+    as_generator(generator)
+    _check_rbm(rbm)
+    check_memory(4 * n_chains * sum(rbm.W.shape), "n_chains",
+                 f"{n_chains} AIS chains of an RBM {tuple(rbm.W.shape)}")
+    try:
+        betas = torch.as_tensor(np.asarray(betas, dtype=np.float64) if not isinstance(
+            betas, torch.Tensor) else betas, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"betas must be a 1D array of numbers, e.g. ais_betas(1000): {err}"
+                         ) from err
     if (
         betas.numel() < 2
         or not torch.isfinite(betas).all()
