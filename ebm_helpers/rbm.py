@@ -43,8 +43,20 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import config
-from ._training import History, record_epoch
-from ._validation import as_points, count, non_negative, positive
+from ._training import DivergenceGuard, History, record_epoch
+from ._validation import (
+    ArgumentTypeError,
+    as_device,
+    as_generator,
+    as_module,
+    as_points,
+    check_memory,
+    choice,
+    count,
+    in_range,
+    non_negative,
+    positive,
+)
 from .partition import _bernoulli, log_partition_exact
 
 __all__ = [
@@ -113,8 +125,7 @@ def base_rate_log_odds(data, clip: float = 1e-3) -> torch.Tensor:
     """
     x = as_points(data, name="data")
     _check_unit_interval(x, "data")
-    if not 0 < clip < 0.5:
-        raise ValueError(f"clip must be in (0, 0.5), got {clip}")
+    clip = in_range(clip, "clip", 0.0, 0.5, low_open=True, high_open=True)
     p = x.mean(0).clamp(clip, 1 - clip)
     return torch.log(p) - torch.log1p(-p)
 
@@ -125,11 +136,25 @@ def independent_bernoulli_log_likelihood(v, log_odds) -> torch.Tensor:
     log p(v) = Σ_i [v_i log p_i + (1 - v_i) log(1 - p_i)] with p_i = σ(log_odds_i): the
     "RBM with no hidden units" baseline. Use ``base_rate_log_odds(train)`` as ``log_odds``.
     """
-    lo = torch.as_tensor(log_odds)
+    lo = log_odds if isinstance(log_odds, torch.Tensor) else as_points(
+        [log_odds], name="log_odds")[0]
+    if lo.ndim != 1 or not torch.is_floating_point(lo) or not bool(torch.isfinite(lo).all()):
+        raise ValueError(f"log_odds must be a finite (n_v,) vector, e.g. base_rate_log_odds(train), "
+                         f"got shape {tuple(lo.shape)} and dtype {lo.dtype}")
     v = as_points(v, lo.shape[0], name="v")
     _check_binary(v, "v", "the log-likelihood")
     lo = lo.to(v.dtype)
     return v @ F.logsigmoid(lo) + (1 - v) @ F.logsigmoid(-lo)
+
+
+def _float_dtype(dtype) -> torch.dtype:
+    if not isinstance(dtype, torch.dtype) or dtype not in (torch.float32, torch.float64):
+        raise ArgumentTypeError(f"dtype must be torch.float32 or torch.float64, got {dtype!r}")
+    return dtype
+
+
+def _check_rbm(rbm, name: str = "rbm") -> RBM:
+    return as_module(rbm, name, RBM, "; build one with ebm_helpers.rbm.RBM(n_visible, n_hidden)")
 
 
 # --------------------------------------------------------------------------------------------
@@ -169,6 +194,12 @@ class RBM(nn.Module):
         super().__init__()
         n_visible = count(n_visible, "n_visible")
         n_hidden = count(n_hidden, "n_hidden")
+        as_generator(generator)
+        init_std = non_negative(init_std, "init_std")
+        dtype = _float_dtype(dtype)
+        device = as_device(device)
+        check_memory(n_visible * n_hidden, "n_visible or n_hidden",
+                     f"an RBM's {n_hidden}×{n_visible} weight matrix", dtype.itemsize)
         w = torch.randn(n_hidden, n_visible, generator=generator, dtype=dtype,
                         device=_index_device(generator)) * init_std
         self.W = nn.Parameter(w.to(device))
@@ -232,12 +263,14 @@ class RBM(nn.Module):
     @torch.no_grad()
     def sample_h(self, v, generator: torch.Generator | None = None):
         """p(h = 1 | v) = σ(c + Wv) and a sample from it: two (batch, n_h) tensors."""
+        as_generator(generator)
         p = self._p_h(self._visible(v))
         return p, _bernoulli(p, generator)
 
     @torch.no_grad()
     def sample_v(self, h, generator: torch.Generator | None = None):
         """p(v = 1 | h) = σ(b + hᵀW) and a sample from it: two (batch, n_v) tensors."""
+        as_generator(generator)
         p = self._p_v(self._hidden(h))
         return p, _bernoulli(p, generator)
 
@@ -248,6 +281,7 @@ class RBM(nn.Module):
         Each row is an independent chain; p(v) is the stationary distribution.
         """
         v = self._visible(v)
+        as_generator(generator)
         for _ in range(count(k, "k", minimum=0)):
             h = _bernoulli(self._p_h(v), generator)
             v = _bernoulli(self._p_v(h), generator)
@@ -270,6 +304,9 @@ class RBM(nn.Module):
         """
         n_samples = count(n_samples, "n_samples")
         n_steps = count(n_steps, "n_steps")
+        as_generator(generator)
+        check_memory(3 * n_samples * max(self.n_visible, self.n_hidden), "n_samples",
+                     f"{n_samples} Gibbs chains")
         if v0 is None:
             p0 = torch.sigmoid(self.v_bias).expand(n_samples, -1)
             v = _bernoulli(p0, generator)
@@ -303,6 +340,8 @@ class RBM(nn.Module):
         """
         v = self._visible(v, binary_for="the log-likelihood")
         w, b, c = (t.to(torch.float64) for t in (self.W, self.v_bias, self.h_bias))
+        if log_z is not None:
+            log_z = _log_z_value(log_z)
         if log_z is None:
             with torch.no_grad():
                 log_z = self.log_partition()
@@ -329,6 +368,7 @@ class RBM(nn.Module):
             generator: torch random generator for the random bits (``exact=False``).
         """
         v = self._visible(v, binary_for="the pseudo-log-likelihood")
+        as_generator(generator)
         with torch.no_grad():
             f = self.free_energy(v)
             if not exact:
@@ -365,6 +405,8 @@ class RBM(nn.Module):
         """Hinton's (2010) initialisation: W ~ N(0, init_std²), b = the data's log-odds
         (``base_rate_log_odds(data, clip)``), c = 0. Resets ``n_updates``. Returns ``self``."""
         lo = base_rate_log_odds(data, clip)
+        as_generator(generator)
+        init_std = non_negative(init_std, "init_std")
         w = torch.randn(self.W.shape, generator=generator, dtype=self.W.dtype,
                         device=_index_device(generator)) * init_std
         self.W.copy_(w.to(self.W.device))
@@ -377,6 +419,26 @@ class RBM(nn.Module):
 # --------------------------------------------------------------------------------------------
 # One training update
 # --------------------------------------------------------------------------------------------
+
+
+def _log_z_value(log_z):
+    """log Z as given (a number or a 0-dim tensor, kept for autograd), checked to be finite."""
+    if isinstance(log_z, torch.Tensor):
+        if log_z.numel() != 1 or not torch.is_floating_point(log_z):
+            raise ValueError(f"log_z must be a single number (log Z), got a tensor of shape "
+                             f"{tuple(log_z.shape)} and dtype {log_z.dtype}")
+        value = log_z.reshape(())
+    else:
+        if isinstance(log_z, tuple) and hasattr(log_z, "log_z"):  # an AISResult
+            log_z = log_z.log_z
+        try:
+            value = float(log_z)
+        except (TypeError, ValueError) as err:
+            raise ValueError(f"log_z must be a number (log Z, e.g. rbm.log_partition() or an "
+                             f"AIS estimate), got {log_z!r}") from err
+    if not math.isfinite(float(value)):
+        raise ValueError(f"log_z must be finite, got {float(value)}")
+    return value
 
 
 class CDGradient(NamedTuple):
@@ -458,11 +520,11 @@ def cd_gradient(
         persistent_chains: (n_chains, n_v) binary states for PCD; ``None`` for CD.
         generator: torch random generator.
     """
-    v = rbm._visible(v_batch, "v_batch")
+    v = _check_rbm(rbm)._visible(v_batch, "v_batch")
     chains = None if persistent_chains is None else rbm._visible(
         persistent_chains, "persistent_chains", binary_for="PCD"
     )
-    return _cd_gradient(rbm, v, count(k, "k"), chains, generator)
+    return _cd_gradient(rbm, v, count(k, "k"), chains, as_generator(generator))
 
 
 class CDStep(NamedTuple):
@@ -486,12 +548,11 @@ def _diverged(rbm: RBM, lr: float, biggest: float, max_weight: float) -> Runtime
         if not math.isfinite(biggest)
         else f"max |W| reached {biggest:.3g} > max_weight = {max_weight:g}"
     )
-    return RuntimeError(
-        f"RBM training diverged after {int(rbm.n_updates)} updates: {what}. The learning rate "
-        f"is probably too high (lr = {lr:g}); lower it, e.g. 10× (0.01–0.1 is typical for "
-        "binary data with minibatch-mean gradients), and/or lower the momentum or add "
-        "weight_decay, then restart from a fresh model (these weights are ruined)."
-    )
+    guard = DivergenceGuard(
+        "RBM training", "lower it, e.g. 10× (0.01–0.1 is typical for binary data with "
+        "minibatch-mean gradients), and/or lower the momentum or add weight_decay",
+        cause=f"the learning rate is probably too high (lr = {lr:g})")
+    return guard.error(f"after {int(rbm.n_updates)} updates", what)
 
 
 def _cd_step(rbm, v, lr, k, chains, momentum, weight_decay, velocity, generator, max_weight):
@@ -557,24 +618,38 @@ def cd_step(
     Returns:
         ``CDStep(chains, velocity, recon_error)``.
     """
-    v = rbm._visible(v_batch, "v_batch")
+    v = _check_rbm(rbm)._visible(v_batch, "v_batch")
     chains = None if persistent_chains is None else rbm._visible(
         persistent_chains, "persistent_chains", binary_for="PCD"
     )
     lr, momentum, weight_decay = _check_hyper(lr, momentum, weight_decay)
     return _cd_step(
-        rbm, v, lr, count(k, "k"), chains, momentum, weight_decay, velocity, generator,
-        positive(max_weight, "max_weight"),
+        rbm, v, lr, count(k, "k"), chains, momentum, weight_decay, _check_velocity(rbm, velocity),
+        as_generator(generator), positive(max_weight, "max_weight"),
     )
 
 
 def _check_hyper(lr, momentum, weight_decay):
     lr = positive(lr, "lr", "; typical values are 0.01–0.1")
-    momentum = float(momentum)
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}; 0.5–0.9 is typical")
+    momentum = in_range(momentum, "momentum", 0.0, 1.0, high_open=True,
+                        hint="; 0.5–0.9 is typical")
     weight_decay = non_negative(weight_decay, "weight_decay")
     return lr, momentum, weight_decay
+
+
+def _check_velocity(rbm: RBM, velocity):
+    """``None`` or the three momentum buffers of a previous ``CDStep`` / ``TrainHistory``."""
+    if velocity is None:
+        return None
+    shapes = [tuple(p.shape) for p in (rbm.W, rbm.v_bias, rbm.h_bias)]
+    if not (isinstance(velocity, (tuple, list)) and len(velocity) == 3 and all(
+            isinstance(u, torch.Tensor) and tuple(u.shape) == sh and u.dtype == rbm.W.dtype
+            for u, sh in zip(velocity, shapes, strict=True))):
+        raise ValueError(
+            f"velocity must be None or the (W, v_bias, h_bias) momentum buffers of a previous "
+            f"cd_step/train_rbm (shapes {shapes}, dtype {rbm.W.dtype}); pass step.velocity"
+        )
+    return tuple(velocity)
 
 
 # --------------------------------------------------------------------------------------------
@@ -613,11 +688,9 @@ def _lr_schedule(lr, schedule: str, epochs: int) -> Callable[[int], float]:
     if callable(lr):
         return lr
     lr = positive(lr, "lr", "; typical values are 0.01–0.1")
-    if schedule == "constant":
+    if choice(schedule, "lr_schedule", ("linear", "constant")) == "constant":
         return lambda epoch: lr
-    if schedule == "linear":
-        return lambda epoch: lr * (1 - (epoch - 1) / max(epochs, 1))
-    raise ValueError(f"lr_schedule must be 'linear' or 'constant', got {schedule!r}")
+    return lambda epoch: lr * (1 - (epoch - 1) / max(epochs, 1))
 
 
 def train_rbm(
@@ -686,11 +759,16 @@ def train_rbm(
     """
     from tqdm.auto import tqdm
 
-    x = rbm._visible(data, "data")
+    x = _check_rbm(rbm)._visible(data, "data")
     epochs = count(epochs, "epochs", minimum=0)
     k = count(k, "k")
     batch_size = count(batch_size, "batch_size")
     max_weight = positive(max_weight, "max_weight")
+    as_generator(generator)
+    velocity = _check_velocity(rbm, velocity)
+    if callback is not None and not callable(callback):
+        raise ArgumentTypeError(f"callback must be None or a function (epoch, rbm, metrics), "
+                                f"got {type(callback).__name__}")
     lr_at = _lr_schedule(lr, lr_schedule, epochs)
     mom_at = hinton_momentum if momentum is None else momentum
     if not callable(mom_at):
@@ -707,6 +785,8 @@ def train_rbm(
             chains = rbm._visible(persistent_chains, "persistent_chains", binary_for="PCD")
         else:
             m = count(n_chains, "n_chains") if n_chains is not None else batch_size
+            check_memory(3 * m * max(rbm.n_visible, rbm.n_hidden), "n_chains",
+                         f"{m} persistent chains")
             rows = torch.randint(x.shape[0], (m,), generator=generator,
                                  device=_index_device(generator)).to(x.device)
             chains = _bernoulli(x[rows], generator)
