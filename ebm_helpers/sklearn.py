@@ -41,7 +41,10 @@ Deliberate differences (documented, measured in tests/test_sklearn.py):
   ``random_state`` instead of the row's position, so a row's score does not depend on which
   other rows are scored with it (scikit-learn's own ``BernoulliRBM`` fails the sample-order and
   subset invariance checks of ``check_estimator`` because of that; this one passes them);
-* a divergence guard raises ``RuntimeError`` when the weights become NaN or infinite.
+* a divergence guard raises ``RuntimeError`` when the weights become NaN or infinite, and
+  warnings (scikit-learn's behaviour is kept otherwise) say when the input holds values outside
+  [0, 1] (the sigmoid units saturate; ``ebm_helpers.rbm`` refuses such data) and when the
+  weights run away (max |W| above 100, the limit of ``rbm.train_rbm``'s guard).
 
 Extra parameters: ``k`` (Gibbs steps per update), ``persistent`` (PCD; ``False`` gives CD-k,
 chains started at the data), ``momentum``, ``weight_decay`` (L2 on W) and ``device``; extra
@@ -54,6 +57,7 @@ log Z such as an AIS estimate). Used by notebooks 03 and 13; benchmarked by
 from __future__ import annotations
 
 import time
+import warnings
 from numbers import Integral, Real
 from typing import ClassVar
 
@@ -75,11 +79,12 @@ from torch import nn
 
 from . import config
 from .partition import _bernoulli
-from .rbm import RBM, _cd_step
+from .rbm import RBM, _cd_step, _log_z_value
 
 __all__ = ["BernoulliRBM"]
 
 _MAX_WEIGHT = 1e10  # the divergence guard only catches NaN/inf weights (scikit-learn has none)
+_WARN_WEIGHT = 100.0  # ... but above rbm.train_rbm's default max_weight, fit warns
 _DENSE_CHUNK = 2**22  # elements of a densified chunk of sparse rows (32 MiB in float64)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
@@ -115,6 +120,38 @@ def _row_bits(v, salt: int) -> np.ndarray:
             sums[nonempty] = np.add.reduceat(keys, starts)
         h = _mix64(sums + salt64 * _GOLDEN)
     return (h % np.uint64(d)).astype(np.intp)
+
+
+def _warn_outside_unit_interval(X) -> None:
+    """Warn (scikit-learn's drop-in keeps its behaviour) when X has values outside [0, 1]."""
+    values = X.data if sp.issparse(X) else X
+    if values.size == 0:
+        return
+    lo, hi = float(values.min()), float(values.max())
+    if sp.issparse(X) and X.nnz < X.shape[0] * X.shape[1]:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)  # the implicit zeros
+    if lo < 0 or hi > 1:
+        warnings.warn(
+            f"BernoulliRBM models binary data or probabilities in [0, 1], but X has values in "
+            f"[{lo:g}, {hi:g}]: the units saturate and the fitted model is meaningless. Rescale "
+            "X first, e.g. with sklearn.preprocessing.MinMaxScaler (scikit-learn's BernoulliRBM "
+            "accepts such data silently; ebm_helpers.rbm.train_rbm refuses it).",
+            UserWarning, stacklevel=4,
+        )
+
+
+def _warn_runaway(estimator) -> None:
+    """Warn once per estimator when the weights run away (but are still finite)."""
+    biggest = float(np.abs(estimator.components_).max()) if estimator.components_.size else 0.0
+    if biggest > _WARN_WEIGHT and not getattr(estimator, "_warned_runaway", False):
+        estimator._warned_runaway = True
+        warnings.warn(
+            f"BernoulliRBM training is diverging: max |W| = {biggest:.3g} > {_WARN_WEIGHT:g} "
+            f"(rbm.train_rbm would stop here). The learning rate is probably too high "
+            f"(learning_rate = {estimator.learning_rate:g}): lower it, e.g. 10×, rescale X to "
+            "[0, 1], or add weight_decay, and fit again.",
+            RuntimeWarning, stacklevel=4,
+        )
 
 
 def _check_finite(rbm: RBM, lr: float) -> None:
@@ -345,11 +382,14 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             self.
         """
         X = validate_data(self, X, accept_sparse="csr", dtype=(np.float64, np.float32))
+        _warn_outside_unit_interval(X)
         rng = check_random_state(self.random_state)
         self._init_params(X.shape[1], X.dtype, rng)
+        self._warned_runaway = False
         device = self._device()
         generator = self._make_generator(rng, device)
         self._train(X, generator, self.n_iter, velocity=None, fit_mode=True)
+        _warn_runaway(self)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -365,6 +405,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         first_pass = not hasattr(self, "components_")
         dtype = np.float64 if first_pass else self.components_.dtype
         X = validate_data(self, X, accept_sparse="csr", dtype=dtype, reset=first_pass)
+        _warn_outside_unit_interval(X)
         if not hasattr(self, "random_state_"):
             self.random_state_ = check_random_state(self.random_state)
         if first_pass:
@@ -375,6 +416,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             gen = self._generator = self._make_generator(self.random_state_, device)
         velocity = getattr(self, "_velocity", None)
         self._velocity = self._train(X, gen, 1, velocity=velocity, fit_mode=False)
+        _warn_runaway(self)
         return self
 
     def _init_params(self, n_features, dtype, rng):
@@ -389,7 +431,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         self._velocity = None
 
     def _device(self) -> torch.device:
-        return config.device() if self.device is None else torch.device(self.device)
+        return config.device(self.device)  # None: CUDA when available; checks names
 
     @staticmethod
     def _make_generator(rng, device) -> torch.Generator:
@@ -511,7 +553,8 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if sp.issparse(X):
             X = X.toarray()
         rbm = self.to_rbm(torch.float64)
-        lz = None if log_z is None else torch.as_tensor(float(log_z), dtype=torch.float64)
+        lz = None if log_z is None else torch.as_tensor(float(_log_z_value(log_z)),
+                                                        dtype=torch.float64)
         with torch.no_grad():
             return rbm.log_likelihood(torch.from_numpy(np.ascontiguousarray(X)), lz).numpy()
 

@@ -36,6 +36,8 @@ def bin_digits():
     return d.x_train.numpy().astype(np.float64), d.x_test.numpy().astype(np.float64)
 
 
+@pytest.mark.filterwarnings("ignore:BernoulliRBM models binary data")  # the checks' data
+@pytest.mark.filterwarnings("ignore:BernoulliRBM training is diverging")  # ... is not in [0, 1]
 @parametrize_with_checks([BernoulliRBM(n_components=8, n_iter=2, random_state=0, device="cpu")])
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
@@ -159,8 +161,10 @@ def test_bad_input(bin_digits):
         BernoulliRBM(learning_rate=-1).fit(x)
     with pytest.raises(ValueError, match="k"):
         BernoulliRBM(k=0).fit(x)
-    # like scikit-learn, values outside [0, 1] are not rejected (the model assumes [0, 1])
-    BernoulliRBM(n_components=4, n_iter=1, random_state=0).fit(x - 0.5)
+    # like scikit-learn, values outside [0, 1] are not rejected (the model assumes [0, 1]),
+    # but the drop-in warns
+    with pytest.warns(UserWarning, match=r"values in \[-0.5, 0.5\].*MinMaxScaler"):
+        BernoulliRBM(n_components=4, n_iter=1, random_state=0).fit(x - 0.5)
     m.components_[0, 0] = np.nan  # ruined weights: the divergence guard says so
     with pytest.raises(RuntimeError, match="diverged"):
         m.partial_fit(x[:10])
