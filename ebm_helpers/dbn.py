@@ -47,8 +47,19 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import rbm as rbm_module
-from ._training import History, record_epoch
-from ._validation import as_points, count, non_negative, positive
+from ._training import DivergenceGuard, History, record_epoch
+from ._validation import (
+    ArgumentTypeError,
+    as_device,
+    as_generator,
+    as_module,
+    as_points,
+    choice,
+    count,
+    in_range,
+    non_negative,
+    positive,
+)
 from .partition import _bernoulli
 from .rbm import RBM, TrainHistory
 
@@ -122,6 +133,11 @@ class DBN(nn.Module):
         super().__init__()
         if isinstance(rbms, RBM):
             rbms = [rbms]
+        if not isinstance(rbms, (Sequence, nn.ModuleList)) or isinstance(rbms, str):
+            raise ArgumentTypeError(
+                f"rbms must be a list of ebm_helpers.rbm.RBM, e.g. [RBM(64, 32), RBM(32, 16)], "
+                f"got {type(rbms).__name__}"
+            )
         rbms = list(rbms)
         if not rbms:
             raise ValueError(
@@ -225,6 +241,7 @@ class DBN(nn.Module):
             (batch, n_v) visible probabilities; for one layer ``rbm.sample_v(h_top)[0]``.
         """
         x = self.rbms[-1]._hidden(h_top, "h_top")
+        as_generator(generator)
         return self._down_from(self.n_layers, x, bool(stochastic), generator)
 
     @torch.no_grad()
@@ -261,6 +278,7 @@ class DBN(nn.Module):
         """
         n_samples = count(n_samples, "n_samples")
         n_gibbs = count(n_gibbs, "n_gibbs")
+        as_generator(generator)
         top = self.rbms[-1]
         start = None
         if v0 is not None:
@@ -319,6 +337,7 @@ def pretrain_dbn(
             ``train_rbm`` arguments.
     """
     sizes = _layer_sizes(layer_sizes)
+    as_generator(generator)
     x = as_points(data, name="data")
     if x.shape[1] != sizes[0]:
         raise ValueError(
@@ -364,7 +383,7 @@ def pretrain_dbn(
 def _linear(n_in: int, n_out: int, dtype, device) -> nn.Linear:
     # skip_init builds the layer without running its default initialisation, which would draw
     # from the global random generator; every caller below fills the parameters itself.
-    device = torch.device("cpu") if device is None else device
+    device = torch.device("cpu") if device is None else as_device(device)
     return nn.utils.skip_init(nn.Linear, n_in, n_out, dtype=dtype, device=device)
 
 
@@ -418,8 +437,11 @@ def random_classifier(
     """
     sizes = _layer_sizes(layer_sizes)
     n_classes = _n_classes(n_classes)
-    if init not in {"uniform", "normal"}:
-        raise ValueError(f"init must be 'uniform' or 'normal', got {init!r}")
+    choice(init, "init", ("uniform", "normal"))
+    as_generator(generator)
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ArgumentTypeError(f"dtype must be a floating torch dtype such as torch.float32, "
+                                f"got {dtype!r}")
     mods: list[nn.Module] = []
     for a, b in itertools.pairwise(sizes):
         mods += [_init_linear(_linear(a, b, dtype, device), init, generator), nn.Sigmoid()]
@@ -450,9 +472,10 @@ def to_classifier(
     Returns:
         A ``torch.nn.Sequential`` on the DBN's device and dtype.
     """
-    if not isinstance(dbn, DBN):
-        raise ValueError(f"dbn must be an ebm_helpers.dbn.DBN, got {type(dbn).__name__}")
+    as_module(dbn, "dbn", DBN, "; build one with pretrain_dbn(layer_sizes, data)")
     n_classes = _n_classes(n_classes)
+    choice(init, "init", ("uniform", "normal"))
+    as_generator(generator)
     mods: list[nn.Module] = []
     with torch.no_grad():
         for r in dbn.rbms:
@@ -540,6 +563,7 @@ def _evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[float
 
 def accuracy(model: nn.Module, x, y) -> float:
     """Fraction of rows of ``x`` whose arg-max logit equals the label in ``y`` (in [0, 1])."""
+    as_module(model)
     x, y = _labelled(model, x, y, _n_outputs(model), "x", "y")
     return _evaluate(model, x, y)[1]
 
@@ -594,8 +618,11 @@ def fine_tune(
 
     from . import config
 
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    as_module(model, hint="; build one with to_classifier or random_classifier")
+    as_generator(generator)
+    if callback is not None and not callable(callback):
+        raise ArgumentTypeError(f"callback must be None or a function (epoch, model, metrics), "
+                                f"got {type(callback).__name__}")
     n_classes = _n_outputs(model)
     x, y = _labelled(model, x, y, n_classes, "x", "y")
     val = None
@@ -607,16 +634,16 @@ def fine_tune(
     lr = positive(lr, "lr", "; 0.01–0.1 is typical for SGD, 1e-3 for Adam")
     batch_size = count(batch_size, "batch_size")
     weight_decay = non_negative(weight_decay, "weight_decay")
-    momentum = float(momentum)
-    if not 0 <= momentum < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}; 0.9 is typical")
+    momentum = in_range(momentum, "momentum", 0.0, 1.0, high_open=True,
+                        hint="; 0.9 is typical")
     params = [p for p in model.parameters() if p.requires_grad]
-    if optimizer == "sgd":
+    if choice(optimizer, "optimizer", ("sgd", "adam")) == "sgd":
         opt = torch.optim.SGD(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
-    elif optimizer == "adam":
-        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     else:
-        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+        opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    guard = DivergenceGuard(
+        "fine-tuning", f"lower lr (now {lr:g}), e.g. 10× (0.01–0.1 is typical for SGD, 1e-3 "
+        "for Adam)", params=params)
 
     gen_device = generator.device if generator is not None else torch.device("cpu")
     history = FineTuneHistory()
@@ -631,16 +658,13 @@ def fine_tune(
         for s in range(0, x.shape[0], batch_size):
             rows = perm[s : s + batch_size]
             loss = F.cross_entropy(model(x[rows]), y[rows])
+            value = guard.check_loss(f"in epoch {epoch}", loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
-            loss_sum += float(loss.detach()) * rows.shape[0]
+            loss_sum += value * rows.shape[0]
         seconds += time.perf_counter() - t0
-        if not math.isfinite(loss_sum):
-            raise RuntimeError(
-                f"fine-tuning diverged in epoch {epoch} (the loss became NaN or infinite); "
-                f"lower the learning rate (lr = {lr:g}), e.g. 10×"
-            )
+        guard.check_params(f"in epoch {epoch}")
         metrics = {
             "epoch": epoch,
             "loss": loss_sum / x.shape[0],
