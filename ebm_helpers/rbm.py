@@ -139,8 +139,9 @@ def independent_bernoulli_log_likelihood(v, log_odds) -> torch.Tensor:
     lo = log_odds if isinstance(log_odds, torch.Tensor) else as_points(
         [log_odds], name="log_odds")[0]
     if lo.ndim != 1 or not torch.is_floating_point(lo) or not bool(torch.isfinite(lo).all()):
-        raise ValueError(f"log_odds must be a finite (n_v,) vector, e.g. base_rate_log_odds(train), "
-                         f"got shape {tuple(lo.shape)} and dtype {lo.dtype}")
+        raise ValueError(f"log_odds must be a finite (n_v,) vector, e.g. "
+                         f"base_rate_log_odds(train), got shape {tuple(lo.shape)} and dtype "
+                         f"{lo.dtype}")
     v = as_points(v, lo.shape[0], name="v")
     _check_binary(v, "v", "the log-likelihood")
     lo = lo.to(v.dtype)
