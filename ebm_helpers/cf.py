@@ -34,8 +34,18 @@ import torch
 from torch import nn
 
 from . import config
-from ._training import History
-from ._validation import count, non_negative, positive
+from ._training import DivergenceGuard, History
+from ._validation import (
+    ArgumentTypeError,
+    as_generator,
+    as_module,
+    as_points,
+    check_memory,
+    count,
+    in_range,
+    non_negative,
+    positive,
+)
 
 __all__ = [
     "MatrixFactorization",
@@ -136,6 +146,17 @@ def _check_ratings(
     return r, m
 
 
+def _numeric(x, name: str) -> torch.Tensor:
+    try:
+        x = torch.as_tensor(np.asarray(x) if not isinstance(x, torch.Tensor) else x)
+    except (TypeError, ValueError, RuntimeError) as err:
+        raise ValueError(f"{name} must be a tensor or array of numbers: {err}") from err
+    if x.dtype == torch.bool or x.is_complex() or not (x.is_floating_point() or x.dtype in (
+            torch.int8, torch.int16, torch.int32, torch.int64, torch.uint8)):
+        raise ValueError(f"{name} must hold real numbers, got dtype {x.dtype}")
+    return x
+
+
 def _n_stars(n_stars) -> int:
     k = count(n_stars, "n_stars", minimum=2)
     return k
@@ -229,14 +250,13 @@ def synthetic_ratings(
     n_users, n_items = count(n_users, "n_users"), count(n_items, "n_items")
     n_factors = count(n_factors, "n_factors")
     n_stars = _n_stars(n_stars)
-    density = float(density)
-    if not 0 < density <= 1:
-        raise ValueError(f"density must be in (0, 1] (the fraction of observed ratings), got "
-                         f"{density}")
+    check_memory(8 * n_users * max(n_items, n_factors), "n_users or n_items",
+                 f"a dense {n_users} × {n_items} ratings matrix (with its latent scores)")
+    density = in_range(density, "density", 0.0, 1.0, low_open=True,
+                       hint=" (the fraction of observed ratings)")
     noise = non_negative(noise, "noise")
-    test_fraction = float(test_fraction)
-    if not 0 <= test_fraction < 1:
-        raise ValueError(f"test_fraction must be in [0, 1), got {test_fraction}")
+    item_bias_std = non_negative(item_bias_std, "item_bias_std")
+    test_fraction = in_range(test_fraction, "test_fraction", 0.0, 1.0, high_open=True)
     min_per_user = count(min_per_user, "min_per_user", minimum=0)
     if min_per_user > n_items:
         raise ValueError(f"min_per_user = {min_per_user} exceeds n_items = {n_items}")
@@ -248,8 +268,9 @@ def synthetic_ratings(
             f"star_quantiles must hold n_stars - 1 = {n_stars - 1} increasing values in (0, 1), "
             f"got {q.tolist()}"
         )
+    as_generator(generator)
     if generator is None:
-        generator = torch.Generator().manual_seed(0 if seed is None else int(seed))
+        generator = torch.Generator().manual_seed(0 if seed is None else count(seed, "seed", 0))
     elif seed is not None:
         raise ValueError("pass either generator or seed, not both")
 
@@ -306,8 +327,7 @@ def rmse(pred, target, mask=None) -> float:
         target: (n_users, n_items) true ratings, 0 = missing.
         mask: bool (n_users, n_items) of the entries to score; default ``target > 0``.
     """
-    p = torch.as_tensor(pred)
-    t = torch.as_tensor(target)
+    p, t = _numeric(pred, "pred"), _numeric(target, "target")
     if p.shape != t.shape:
         raise ValueError(
             f"pred and target must have the same shape, got {tuple(p.shape)} and "
@@ -370,17 +390,26 @@ class MatrixFactorization:
     """
 
     def __init__(self, n_factors: int = 5, l2: float = 0.05, epochs: int = 300,
-                 lr: float = 0.05, init_std: float = 0.1, n_stars: int = 5):
+                 lr: float = 0.05, init_std: float = 0.1, n_stars: int = 5,
+                 generator: torch.Generator | None = None):
         self.n_factors = count(n_factors, "n_factors")
         self.l2 = non_negative(l2, "l2")
         self.epochs = count(epochs, "epochs")
         self.lr = positive(lr, "lr")
         self.init_std = positive(init_std, "init_std")
         self.n_stars = _n_stars(n_stars)
+        self.generator = as_generator(generator)
 
     def fit(self, ratings, mask=None, generator: torch.Generator | None = None):
-        """Fit on the observed entries of ``ratings`` (n_users, n_items); returns ``self``."""
+        """Fit on the observed entries of ``ratings`` (n_users, n_items); returns ``self``.
+
+        ``generator`` draws the initial factors (default: the one given to the constructor).
+
+        Raises:
+            ValueError: for bad ratings. RuntimeError: when the fit diverges (lr too high).
+        """
         r, m = _check_ratings(ratings, self.n_stars, mask, need_every_user=True)
+        generator = self.generator if generator is None else as_generator(generator)
         n_users, n_items = r.shape
         uu, ii = torch.nonzero(m, as_tuple=True)
         y = r[uu, ii].float()
@@ -396,16 +425,19 @@ class MatrixFactorization:
             torch.zeros(n_items, requires_grad=True),
         ]
         opt = torch.optim.Adam(params, lr=self.lr)
+        guard = DivergenceGuard("matrix factorisation",
+                                f"lower lr (now {self.lr:g}), e.g. 10×", params=params)
         self.losses = []
-        for _ in range(self.epochs):
+        for epoch in range(1, self.epochs + 1):
             p, q, bu, bi = params
             pred = mu + bu[uu] + bi[ii] + (p[uu] * q[ii]).sum(1)
             reg = sum(t.pow(2).sum() for t in params)
             loss = ((pred - y) ** 2).sum() / n + self.l2 * reg / n
+            self.losses.append(guard.check_loss(f"at step {epoch}", loss))
             opt.zero_grad()
             loss.backward()
             opt.step()
-            self.losses.append(float(loss.detach()))
+        guard.check_params(f"after {self.epochs} steps")
         p, q, bu, bi = (t.detach() for t in params)
         self.mu, self.P, self.Q, self.user_bias, self.item_bias = mu, p, q, bu, bi
         return self
@@ -459,6 +491,13 @@ class SoftmaxRBM(nn.Module):
         super().__init__()
         n_items, n_hidden = count(n_items, "n_items"), count(n_hidden, "n_hidden")
         k = _n_stars(n_stars)
+        as_generator(generator)
+        init_std = non_negative(init_std, "init_std")
+        if dtype not in (torch.float32, torch.float64):
+            raise ArgumentTypeError(f"dtype must be torch.float32 or torch.float64, got "
+                                    f"{dtype!r}")
+        check_memory(n_items * k * n_hidden, "n_items or n_hidden",
+                     f"the ({n_items}, {k}, {n_hidden}) weights")
         w = torch.randn(n_items, k, n_hidden, generator=generator, dtype=dtype) * init_std
         self.W = nn.Parameter(w)
         self.v_bias = nn.Parameter(torch.zeros(n_items, k, dtype=dtype))
@@ -516,18 +555,21 @@ class SoftmaxRBM(nn.Module):
 
         ``h`` is (batch, n_hidden), binary or probabilities (mean field).
         """
-        h = torch.as_tensor(h, dtype=self.W.dtype)
-        if h.ndim != 2 or h.shape[1] != self.n_hidden:
-            raise ValueError(f"h must have shape (batch, {self.n_hidden}), got {tuple(h.shape)}")
-        return self._p_v(h)
+        return self._p_v(self._hidden(h))
+
+    def _hidden(self, h, batch: int | None = None) -> torch.Tensor:
+        h = as_points(h, self.n_hidden, name="h").to(self.W.dtype)
+        if batch is not None and h.shape[0] != batch:
+            raise ValueError(f"h must have shape ({batch}, {self.n_hidden}), one row per user, "
+                             f"got {tuple(h.shape)}")
+        if bool((h < 0).any()) or bool((h > 1).any()):
+            raise ValueError("h must hold hidden states or probabilities in [0, 1]")
+        return h
 
     def energy(self, ratings, h, mask=None) -> torch.Tensor:
         """E(V, h) over each user's observed items: (batch,)."""
         v, _ = self.visible(ratings, mask)
-        h = torch.as_tensor(h, dtype=self.W.dtype)
-        if h.shape != (v.shape[0], self.n_hidden):
-            raise ValueError(f"h must have shape ({v.shape[0]}, {self.n_hidden}), got "
-                             f"{tuple(h.shape)}")
+        h = self._hidden(h, v.shape[0])
         vb = (v * self.v_bias).sum((1, 2))
         return -vb - h @ self.h_bias - ((v.reshape(v.shape[0], -1)
                                           @ self.W.reshape(-1, self.n_hidden)) * h).sum(1)
@@ -560,7 +602,9 @@ class SoftmaxRBM(nn.Module):
         """Set b_ik = log of item i's smoothed star frequencies (so the untrained model
         predicts each item's rating distribution), c = 0. Returns ``self``."""
         r, m = self._check(ratings, mask)
-        counts = _one_hot(r, m, self.n_stars, torch.float64).sum(0) + float(smoothing)
+        smoothing = positive(smoothing, "smoothing", " (0 would give -inf biases for stars an "
+                             "item never received)")
+        counts = _one_hot(r, m, self.n_stars, torch.float64).sum(0) + smoothing
         self.v_bias.copy_(torch.log(counts / counts.sum(1, keepdim=True)).to(self.v_bias))
         self.h_bias.zero_()
         return self
@@ -624,9 +668,10 @@ def cd_gradient(model: SoftmaxRBM, ratings, mask=None, k: int = 1,
         ValueError: for ratings outside 1..K, a wrong number of items, or a user with no
             observed rating.
     """
+    as_module(model, "model", SoftmaxRBM, "; build one with cf.SoftmaxRBM(n_items, n_hidden)")
     r, m = model._check(ratings, mask, need_every_user=True)
     v = _one_hot(r, m, model.n_stars, model.W.dtype)
-    return _cd(model, v, m, count(k, "k"), generator)
+    return _cd(model, v, m, count(k, "k"), as_generator(generator))
 
 
 @dataclass
@@ -648,6 +693,7 @@ def train_softmax_rbm(
     generator: torch.Generator | None = None,
     init: bool = True,
     progress: bool | None = None,
+    max_weight: float = 100.0,
 ) -> CFHistory:
     """Train ``model`` in place by minibatch CD-k on each user's observed ratings.
 
@@ -666,9 +712,16 @@ def train_softmax_rbm(
         generator: torch random generator (shuffling, sampling).
         init: start from ``init_from_data(ratings)`` (item star frequencies as biases).
         progress: ``tqdm`` bar; ``None`` shows it unless ``config.progress_disabled()``.
+        max_weight: divergence guard: a ``RuntimeError`` when max |W| exceeds it or a weight
+            turns NaN (the weights of the notebook's runs stay below about 5).
+
+    Raises:
+        ValueError: for bad ratings or settings. RuntimeError: when training diverges.
     """
     from tqdm.auto import tqdm
 
+    as_module(model, "model", SoftmaxRBM, "; build one with cf.SoftmaxRBM(n_items, n_hidden)")
+    as_generator(generator)
     r, m = model._check(ratings, need_every_user=True)
     if test is not None:
         t, _ = _check_ratings(test, model.n_stars, n_items=model.n_items, name="test")
@@ -677,10 +730,12 @@ def train_softmax_rbm(
                              f"{tuple(t.shape)}")
     epochs, k, batch_size = count(epochs, "epochs"), count(k, "k"), count(batch_size, "batch_size")
     lr = positive(lr, "lr")
-    if not 0 <= float(momentum) < 1:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    if not float(weight_decay) >= 0:
-        raise ValueError(f"weight_decay must be ≥ 0, got {weight_decay}")
+    momentum = in_range(momentum, "momentum", 0.0, 1.0, high_open=True)
+    weight_decay = non_negative(weight_decay, "weight_decay")
+    guard = DivergenceGuard(
+        "softmax RBM training", f"lower lr (now {lr:g}) or momentum (now {momentum:g})",
+        params=(model.W, model.v_bias, model.h_bias), max_param=None)
+    max_weight = positive(max_weight, "max_weight")
     if init:
         model.init_from_data(r)
     v_all = _one_hot(r, m, model.n_stars, model.W.dtype)
@@ -701,10 +756,11 @@ def train_softmax_rbm(
                     if p is model.W and weight_decay:
                         u.add_(p, alpha=-lr_e * weight_decay)
                     p.add_(u)
-        if not bool(torch.isfinite(model.W).all()):
-            raise RuntimeError(
-                f"softmax RBM training diverged in epoch {epoch} (non-finite weights); lower lr "
-                f"(now {lr:g}) or momentum and restart from a fresh model")
+        guard.check_params(f"in epoch {epoch}")  # NaN or infinite parameters
+        biggest = float(model.W.detach().abs().max())
+        if biggest > max_weight:
+            raise guard.error(f"in epoch {epoch}",
+                              f"max |W| reached {biggest:.3g} > max_weight = {max_weight:g}")
         pred = model.predict(r)
         hist._add("epoch", epoch)
         hist._add("train_rmse", rmse(pred, r))
