@@ -22,13 +22,27 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import config
-from ._training import History, record_epoch
-from ._validation import as_points, count, non_negative, positive
+from . import _nets, config
+from ._training import DivergenceGuard, History, record_epoch
+from ._validation import (
+    ArgumentTypeError,
+    as_callable,
+    as_generator,
+    as_model_input,
+    as_module,
+    as_points,
+    check_memory,
+    count,
+    in_range,
+    non_negative,
+    number,
+    positive,
+)
 from .samplers import langevin
 
 __all__ = [
@@ -67,18 +81,23 @@ def _mlp(n_in: int, hidden, n_out: int) -> nn.Sequential:
 class MLPEnergy(nn.Module):
     """E_θ(x) = MLP(x): a fully connected energy, (batch, n_features) -> (batch,).
 
+    Inputs of another floating dtype (e.g. NumPy's float64) are converted to the weights' dtype.
+
     Args:
         n_features: input dimension.
         hidden: widths of the hidden layers (SiLU activations).
+        generator: torch generator for the initial weights (PyTorch's default distribution);
+            ``None`` uses the global generator, as ``nn.Linear`` does.
     """
 
-    def __init__(self, n_features: int, hidden=(128, 128)):
+    def __init__(self, n_features: int, hidden=(128, 128),
+                 generator: torch.Generator | None = None):
         super().__init__()
         self.n_features = count(n_features, "n_features")
-        self.net = _mlp(self.n_features, hidden, 1)
+        self.net = _nets.build(lambda: _mlp(self.n_features, hidden, 1), as_generator(generator))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(_features(x, self.n_features)).squeeze(1)
+        return self.net(_features(x, self.n_features, self.net[0].weight)).squeeze(1)
 
 
 class MLPClassifier(nn.Module):
@@ -88,16 +107,19 @@ class MLPClassifier(nn.Module):
         n_features: input dimension.
         n_classes: number of classes.
         hidden: widths of the hidden layers (SiLU activations).
+        generator: torch generator for the initial weights (``None``: the global one).
     """
 
-    def __init__(self, n_features: int, n_classes: int, hidden=(128, 128)):
+    def __init__(self, n_features: int, n_classes: int, hidden=(128, 128),
+                 generator: torch.Generator | None = None):
         super().__init__()
         self.n_features = count(n_features, "n_features")
         self.n_classes = count(n_classes, "n_classes", minimum=2)
-        self.net = _mlp(self.n_features, hidden, self.n_classes)
+        self.net = _nets.build(lambda: _mlp(self.n_features, hidden, self.n_classes),
+                               as_generator(generator))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(_features(x, self.n_features))
+        return self.net(_features(x, self.n_features, self.net[0].weight))
 
 
 class ConvEnergy(nn.Module):
@@ -109,33 +131,45 @@ class ConvEnergy(nn.Module):
     Args:
         image_shape: (H, W) of one image; rows of the input are the flattened images.
         channels: channels of the two convolutions.
+        generator: torch generator for the initial weights (``None``: the global one).
     """
 
-    def __init__(self, image_shape: tuple[int, int] = (8, 8), channels=(32, 64)):
+    def __init__(self, image_shape: tuple[int, int] = (8, 8), channels=(32, 64),
+                 generator: torch.Generator | None = None):
         super().__init__()
-        self.image_shape = tuple(count(s, "image side") for s in image_shape)
-        c1, c2 = (count(c, "channels") for c in channels)
+        try:
+            self.image_shape = tuple(count(s, "image side") for s in image_shape)
+            c1, c2 = (count(c, "channels") for c in channels)
+        except TypeError as err:
+            raise ValueError(f"image_shape must be (H, W) and channels two numbers, got "
+                             f"{image_shape!r} and {channels!r}") from err
+        if len(self.image_shape) != 2:
+            raise ValueError(f"image_shape must be (H, W), got {image_shape!r}")
         self.n_features = self.image_shape[0] * self.image_shape[1]
-        self.conv = nn.Sequential(
-            nn.Conv2d(1, c1, 3, padding=1), nn.SiLU(),
-            nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.SiLU(),
-            nn.Conv2d(c2, c2, 3, padding=1), nn.SiLU(),
-        )
-        self.head = nn.Linear(c2, 1)
+        generator = as_generator(generator)
+        with _nets.deferred(generator):
+            self.conv = nn.Sequential(
+                nn.Conv2d(1, c1, 3, padding=1), nn.SiLU(),
+                nn.Conv2d(c1, c2, 3, stride=2, padding=1), nn.SiLU(),
+                nn.Conv2d(c2, c2, 3, padding=1), nn.SiLU(),
+            )
+            self.head = nn.Linear(c2, 1)
+        _nets.materialize_(self, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = _features(x, self.n_features).reshape(-1, 1, *self.image_shape)
+        x = _features(x, self.n_features, self.head.weight).reshape(-1, 1, *self.image_shape)
         return self.head(self.conv(x).mean(dim=(2, 3))).squeeze(1)
 
 
-def _features(x: torch.Tensor, n_features: int) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != n_features:
-        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+def _features(x, n_features: int, like: torch.Tensor) -> torch.Tensor:
+    """Check a (batch, n_features) input and convert it to the dtype/device of ``like``."""
+    shape = tuple(np.shape(x)) if not isinstance(x, torch.Tensor) else tuple(x.shape)
+    if len(shape) != 2 or shape[1] != n_features:
         raise ValueError(
-            f"expected a (batch, {n_features}) tensor, got {shape}; flatten images to rows "
+            f"expected a (batch, {n_features}) tensor, got shape {shape}; flatten images to rows "
             f"with x.reshape(len(x), -1)"
         )
-    return x
+    return as_model_input(x, like, n_features)
 
 
 def uniform_init(low, high, n_features: int, dtype=torch.float32) -> InitFn:
@@ -144,13 +178,15 @@ def uniform_init(low, high, n_features: int, dtype=torch.float32) -> InitFn:
     Returns:
         ``init(n, generator) -> (n, n_features)`` tensor.
     """
-    low, high = float(low), float(high)
+    low, high = number(low, "low"), number(high, "high")
     if not low < high:
         raise ValueError(f"need low < high for the uniform start box, got {low} and {high}")
     n_features = count(n_features, "n_features")
 
     def init(n: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        u = torch.rand((n, n_features), generator=generator, dtype=dtype)
+        n = count(n, "n")
+        check_memory(n * n_features, "n", f"{n} starting points")
+        u = torch.rand((n, n_features), generator=as_generator(generator), dtype=dtype)
         return low + (high - low) * u
 
     return init
@@ -173,14 +209,14 @@ class ReplayBuffer:
 
     def __init__(self, init: InitFn, size: int = 10_000, reinit_prob: float = 0.05,
                  generator: torch.Generator | None = None):
-        if not callable(init):
-            raise ValueError("init must be a function (n, generator) -> (n, d) tensor")
+        as_callable(init, "init", "a function (n, generator) -> (n, d) tensor, e.g. "
+                    "uniform_init(low, high, d)")
         self.init = init
         self.size = count(size, "buffer size")
-        self.reinit_prob = float(reinit_prob)
-        if not 0.0 <= self.reinit_prob <= 1.0:
-            raise ValueError(f"reinit_prob must be a probability in [0, 1], got {reinit_prob!r}")
-        self.generator = generator
+        check_memory(self.size, "size", f"a replay buffer of {self.size} samples")
+        self.reinit_prob = in_range(reinit_prob, "reinit_prob", 0.0, 1.0,
+                                    hint=" (a probability)")
+        self.generator = as_generator(generator)
         self.x = as_points(init(self.size, generator), name="init(size)").detach().clone()
 
     def sample(self, n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -201,7 +237,10 @@ class ReplayBuffer:
 
     def update(self, idx: torch.Tensor, x: torch.Tensor) -> None:
         """Store the chains' new states ``x`` (n, d) at buffer positions ``idx`` (n,)."""
-        if x.shape != (idx.shape[0], self.x.shape[1]):
+        if not isinstance(idx, torch.Tensor) or idx.ndim != 1 or idx.is_floating_point():
+            raise ValueError("idx must be the (n,) integer tensor of buffer positions returned "
+                             "by sample(n)")
+        if not isinstance(x, torch.Tensor) or x.shape != (idx.shape[0], self.x.shape[1]):
             raise ValueError(
                 f"x must have shape ({idx.shape[0]}, {self.x.shape[1]}), got {tuple(x.shape)}"
             )
@@ -233,6 +272,10 @@ def contrastive_loss(e_pos: torch.Tensor, e_neg: torch.Tensor, alpha: float = 0.
         alpha: weight of the energy-magnitude penalty, ≥ 0.
     """
     alpha = non_negative(alpha, "alpha")
+    for name, e in (("e_pos", e_pos), ("e_neg", e_neg)):
+        if not isinstance(e, torch.Tensor) or e.ndim != 1:
+            shape = tuple(e.shape) if isinstance(e, torch.Tensor) else type(e).__name__
+            raise ValueError(f"{name} must be a (batch,) tensor of energies, got {shape}")
     return e_pos.mean() - e_neg.mean() + alpha * ((e_pos ** 2).mean() + (e_neg ** 2).mean())
 
 
@@ -243,31 +286,57 @@ class EBMHistory(History):
     buffer: ReplayBuffer | None = None
 
 
-def _guard(i: int, loss: torch.Tensor, energies: torch.Tensor, max_energy: float,
-           lr: float, alpha: float, step_size: float) -> None:
+def _ebm_guard(model, lr: float, alpha: float, step_size: float) -> DivergenceGuard:
+    return DivergenceGuard(
+        "EBM training",
+        f"fixes: raise the energy penalty alpha (now {alpha:g}), lower the learning rate (now "
+        f"{lr:g}), lower the Langevin step size (now {step_size:g}), or keep gradient clipping "
+        "on; for images pass clip=(0, 1) so samples stay in the data box",
+        params=list(model.parameters()), loss_factor=None,
+        cause="energies run away when the model pushes sample energies up faster than data "
+        "energies down",
+    )
+
+
+def _guard(guard: DivergenceGuard, i: int, loss: torch.Tensor, energies: torch.Tensor,
+           max_energy: float) -> None:
     if not torch.isfinite(loss) or not torch.isfinite(energies).all():
         what = "the loss or an energy became NaN or infinite"
     elif energies.abs().max() > max_energy:
         what = f"|E| reached {float(energies.abs().max()):.3g} > max_energy = {max_energy:g}"
     else:
         return
-    raise RuntimeError(
-        f"EBM training diverged at iteration {i}: {what}. Energies run away when the model "
-        "pushes sample energies up faster than data energies down. Fixes: raise the energy "
-        f"penalty alpha (now {alpha:g}), lower the learning rate (now {lr:g}), lower the "
-        f"Langevin step size (now {step_size:g}), or keep gradient clipping on; for images "
-        "pass clip=(0, 1) so samples stay in the data box."
-    )
+    raise guard.error(f"at iteration {i}", what)
 
 
-def _check_data(data, n_features: int | None) -> torch.Tensor:
+def _check_data(data, n_features: int | None, model=None) -> torch.Tensor:
     x = as_points(data, name="data")
     if n_features is not None and x.shape[1] != n_features:
         raise ValueError(
             f"data has {x.shape[1]} features but the model expects {n_features}; "
             "flatten images to rows of the right length"
         )
+    if model is not None:  # e.g. NumPy float64 data for float32 weights: convert here
+        param = next(iter(model.parameters()))
+        x = x.to(dtype=param.dtype, device=param.device)
     return x
+
+
+def _trainable(model) -> nn.Module:
+    as_module(model, hint="; e.g. ebm.MLPEnergy(n_features)")
+    if not any(p.requires_grad for p in model.parameters()):
+        raise ValueError("model has no trainable parameters")
+    return model
+
+
+def _buffer(buffer, init, x, buffer_size, reinit_prob, generator) -> ReplayBuffer:
+    if buffer is not None:
+        as_module(buffer, "buffer", ReplayBuffer, "; or pass None for a new one")
+        if buffer.x.shape[1] != x.shape[1]:
+            raise ValueError(f"the buffer holds {buffer.x.shape[1]}-dimensional samples but the "
+                             f"data has {x.shape[1]} features")
+        return buffer
+    return ReplayBuffer(init or _box_init(x), buffer_size, reinit_prob, as_generator(generator))
 
 
 def _train_loop(model, x_data, y_data, n_iters, batch_size, lr, n_langevin, step_size,
@@ -281,6 +350,11 @@ def _train_loop(model, x_data, y_data, n_iters, batch_size, lr, n_langevin, step
     clip_grad = None if clip_grad is None else positive(clip_grad, "clip_grad")
     max_energy = positive(max_energy, "max_energy")
     log_every = count(log_every, "log_every")
+    as_generator(generator)
+    if callback is not None and not callable(callback):
+        raise ArgumentTypeError(f"callback must be None or a function (iteration, model, "
+                                f"metrics), got {type(callback).__name__}")
+    guard = _ebm_guard(model, lr, alpha, step_size)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.0, 0.999))
     history = EBMHistory()
     history.buffer = buffer
@@ -305,8 +379,7 @@ def _train_loop(model, x_data, y_data, n_iters, batch_size, lr, n_langevin, step
             loss = loss + loss_clf
             metrics["loss_clf"] = loss_clf.detach()
             metrics["acc"] = (logits.argmax(1) == y_data[rows]).float().mean()
-        _guard(i, loss, torch.cat([e_pos.detach(), e_neg.detach()]), max_energy, lr, alpha,
-               step_size)
+        _guard(guard, i, loss, torch.cat([e_pos.detach(), e_neg.detach()]), max_energy)
         optimizer.zero_grad()
         loss.backward()
         if clip_grad is not None:
@@ -316,6 +389,7 @@ def _train_loop(model, x_data, y_data, n_iters, batch_size, lr, n_langevin, step
         for key, value in metrics.items():
             sums[key] = sums.get(key, 0.0) + float(value)
         if i % log_every == 0 or i == n_iters:
+            guard.check_params(f"at iteration {i}")
             k = log_every if i % log_every == 0 else i % log_every
             means = {key: value / k for key, value in sums.items()}
             record_epoch(history, {"iteration": i, **means}, callback, i, model)
@@ -382,8 +456,9 @@ def train_ebm(
     Raises:
         ValueError: bad data or arguments. RuntimeError: diverging energies (with the fix).
     """
-    x = _check_data(data, getattr(model, "n_features", None))
-    buffer = buffer or ReplayBuffer(init or _box_init(x), buffer_size, reinit_prob, generator)
+    model = _trainable(model)
+    x = _check_data(data, getattr(model, "n_features", None), model)
+    buffer = _buffer(buffer, init, x, buffer_size, reinit_prob, generator)
     return _train_loop(model, x, None, n_iters, batch_size, lr, n_langevin, step_size,
                        noise_scale, buffer, alpha, clip, clip_grad, max_energy, 1.0, generator,
                        progress, callback, log_every, model)
@@ -418,12 +493,17 @@ def jem_log_px(logits: torch.Tensor) -> torch.Tensor:
 
 def marginal_energy(classifier: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
     """E(x) = -logsumexp_y f(x)[y] for a classifier ``f``: (batch, d) -> (batch,)."""
+    as_callable(classifier, "classifier", "a classifier mapping (batch, d) to logits")
     return lambda x: -jem_log_px(classifier(x))
 
 
 def class_energy(classifier: nn.Module, y: int) -> Callable[[torch.Tensor], torch.Tensor]:
     """E(x, y) = -f(x)[y] for one fixed class ``y``: sample it to draw x ~ p(x | y)."""
+    as_callable(classifier, "classifier", "a classifier mapping (batch, d) to logits")
     y = count(y, "class y", minimum=0)
+    n_classes = getattr(classifier, "n_classes", None)
+    if n_classes is not None and y >= n_classes:
+        raise ValueError(f"class y must be in [0, {n_classes}), got {y}")
     return lambda x: -classifier(x)[:, y]
 
 
@@ -468,8 +548,12 @@ def train_jem(
         ``EBMHistory`` with ``loss``, ``loss_clf``, ``loss_gen``, ``acc`` (training batches),
         ``e_pos``, ``e_neg`` per log entry and ``history.buffer``.
     """
-    x = _check_data(x, getattr(classifier, "n_features", None))
-    y = torch.as_tensor(y)
+    classifier = _trainable(classifier)
+    x = _check_data(x, getattr(classifier, "n_features", None), classifier)
+    try:
+        y = torch.as_tensor(np.asarray(y) if not isinstance(y, torch.Tensor) else y)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"y must be a 1-D integer tensor of labels: {err}") from err
     if y.ndim != 1 or y.shape[0] != x.shape[0] or y.dtype.is_floating_point:
         raise ValueError(
             f"y must be a 1-D integer tensor of {x.shape[0]} labels, got shape "
@@ -480,7 +564,7 @@ def train_jem(
         raise ValueError(f"labels must lie in [0, {n_classes}), got [{int(y.min())}, "
                          f"{int(y.max())}]")
     gen_weight = non_negative(gen_weight, "gen_weight")
-    buffer = buffer or ReplayBuffer(init or _box_init(x), buffer_size, reinit_prob, generator)
+    buffer = _buffer(buffer, init, x, buffer_size, reinit_prob, generator)
     return _train_loop(classifier, x, y.long(), n_iters, batch_size, lr, n_langevin, step_size,
                        noise_scale, buffer, alpha, clip, clip_grad, max_energy, gen_weight,
                        generator, progress, callback, log_every, marginal_energy(classifier))
