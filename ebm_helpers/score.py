@@ -38,8 +38,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._training import History
-from ._validation import as_points, count, positive
+from . import _nets
+from ._training import DivergenceGuard, History
+from ._validation import (
+    ArgumentTypeError,
+    as_generator,
+    as_model_input,
+    as_module,
+    as_points,
+    check_memory,
+    choice,
+    count,
+    positive,
+)
 from .energies import GaussianMixture
 from .samplers import Chain
 
@@ -76,7 +87,7 @@ def is_noise_conditional(score_fn) -> bool:
 
 def _check_fn(score_fn) -> None:
     if not callable(score_fn):
-        raise ValueError(
+        raise ArgumentTypeError(
             "score_fn must be a callable mapping (batch, dim) points to (batch, dim) scores "
             "(an nn.Module or a function)"
         )
@@ -205,8 +216,11 @@ def sliced_score_matching_loss(
     _check_fn(score_fn)
     _check_reduction(reduction)
     m = count(n_projections, "n_projections")
+    as_generator(generator)
     x = as_points(x).detach()
     n, d = x.shape
+    check_memory(4 * m * n * d, "n_projections or the batch",
+                 f"{m} projections of {n} points (with their autograd graph)")
     v = _projections(m * n, d, projection, generator, x.dtype)  # (m·n, d), rows k·n + b
     xr = x.repeat(m, 1).requires_grad_(True)
     with torch.enable_grad():
@@ -257,6 +271,7 @@ def denoising_score_matching_loss(
     _check_fn(score_fn)
     _check_reduction(reduction)
     x = as_points(x)
+    as_generator(generator)
     levels = _sigmas(sigmas).to(x.dtype)
     conditional = is_noise_conditional(score_fn)
     if levels.numel() > 1 and not conditional:
@@ -287,18 +302,21 @@ def _mlp(in_dim: int, out_dim: int, hidden: int, n_layers: int, generator) -> nn
     initialised like ``nn.Linear`` but from ``generator``."""
     hidden = count(hidden, "hidden")
     n_layers = count(n_layers, "n_layers")
+    generator = as_generator(generator)
     sizes = [in_dim] + [hidden] * n_layers + [out_dim]
     layers: list[nn.Module] = []
     for k, (a, b) in enumerate(itertools.pairwise(sizes)):
-        lin = nn.Linear(a, b)
-        bound = 1 / math.sqrt(a)  # nn.Linear's default: U(-1/√fan_in, 1/√fan_in)
-        with torch.no_grad():
-            nn.init.uniform_(lin.weight, -bound, bound, generator=generator)
-            nn.init.uniform_(lin.bias, -bound, bound, generator=generator)
+        with _nets.deferred(generator):  # with a generator: no global random numbers drawn
+            lin = nn.Linear(a, b)
+        if generator is None:
+            bound = 1 / math.sqrt(a)  # nn.Linear's default: U(-1/√fan_in, 1/√fan_in)
+            with torch.no_grad():
+                nn.init.uniform_(lin.weight, -bound, bound)
+                nn.init.uniform_(lin.bias, -bound, bound)
         layers.append(lin)
         if k < len(sizes) - 2:
             layers.append(nn.SiLU())
-    return nn.Sequential(*layers)
+    return _nets.materialize_(nn.Sequential(*layers), generator)
 
 
 class ScoreNet(nn.Module):
@@ -323,8 +341,8 @@ class ScoreNet(nn.Module):
         self.net = _mlp(self.dim, self.dim, hidden, n_layers, generator)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        """s_θ(x), (batch, dim) → (batch, dim)."""
-        return self.net(x)
+        """s_θ(x), (batch, dim) → (batch, dim) (inputs converted to the weights' dtype)."""
+        return self.net(as_model_input(x, self.net[0].weight, self.dim))
 
 
 class NoiseConditionalScoreNet(nn.Module):
@@ -351,12 +369,24 @@ class NoiseConditionalScoreNet(nn.Module):
         self.net = _mlp(self.dim + 1, self.dim, hidden, n_layers, generator)
 
     def forward(self, x: torch.Tensor, sigma) -> torch.Tensor:
-        """s_θ(x, σ), x (batch, dim) and σ a number or (batch,) → (batch, dim)."""
-        sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1)
+        """s_θ(x, σ), x (batch, dim) and σ > 0 a number or (batch,) → (batch, dim)."""
+        x = as_model_input(x, self.net[0].weight, self.dim)
+        try:
+            sigma = torch.as_tensor(sigma, dtype=x.dtype, device=x.device).reshape(-1)
+        except (TypeError, ValueError, RuntimeError) as err:
+            raise ValueError(f"sigma must be a number or a ({x.shape[0]},) tensor of noise "
+                             f"levels: {err}") from err
         sigma = sigma.expand(x.shape[0]) if sigma.numel() == 1 else sigma
         if sigma.shape != (x.shape[0],):
             raise ValueError(f"sigma must be a number or have shape ({x.shape[0]},), "
                              f"got {tuple(sigma.shape)}")
+        if not bool((torch.isfinite(sigma) & (sigma > 0)).all()):
+            raise ValueError(
+                f"every noise level sigma must be a finite number > 0, got values in "
+                f"[{float(sigma.min()):g}, {float(sigma.max()):g}]; the network takes log σ and "
+                "divides by σ, so σ = 0 gives NaN (the score of unperturbed data is not defined "
+                "by this model: use the smallest σ it was trained on)"
+            )
         h = torch.cat([x, torch.log(sigma)[:, None]], dim=1)
         return self.net(h) / sigma[:, None]
 
@@ -440,24 +470,28 @@ def train_score(
 
     from . import config
 
-    if not isinstance(model, nn.Module):
-        raise ValueError("model must be a torch.nn.Module with parameters to train")
+    as_module(model, hint="; with parameters to train, e.g. score.ScoreNet(dim)")
+    as_generator(generator)
     x = as_points(data, name="data")
     n_steps = count(n_steps, "n_steps", minimum=0)
     batch_size = count(batch_size, "batch_size")
     lr = positive(lr, "lr", "; 1e-3 is a good start for Adam")
     log_every = count(log_every, "log_every")
     fn = _loss_fn(loss, sigmas, n_projections, projection)
-    if lr_schedule not in {"constant", "cosine"}:
-        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
+    choice(lr_schedule, "lr_schedule", ("constant", "cosine"))
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ValueError("model has no trainable parameters")
     x = x.to(params[0].dtype)
     opt = torch.optim.Adam(params, lr=lr)
+    name = loss if isinstance(loss, str) else "loss"
+    guard = DivergenceGuard(
+        f"score training ({name})",
+        f"lower the learning rate (lr = {lr:g}; try 10× smaller), and for 'dsm' check that the "
+        "smallest sigma is not tiny compared with the data scale (standardise the data)",
+        params=params)
     history = ScoreHistory()
     disable = config.progress_disabled() if progress is None else not progress
-    name = loss if isinstance(loss, str) else "loss"
     running, n_run, elapsed = 0.0, 0, 0.0
     model.train()
     for step in tqdm(range(1, n_steps + 1), desc=f"train_score ({name})", disable=disable):
@@ -467,21 +501,18 @@ def train_score(
                 group["lr"] = lr * 0.5 * (1 + math.cos(math.pi * (step - 1) / n_steps))
         idx = torch.randint(0, x.shape[0], (min(batch_size, x.shape[0]),), generator=generator)
         value = fn(model, x[idx], generator)
-        if not torch.isfinite(value):
-            raise RuntimeError(
-                f"score training diverged at step {step}: the {name} loss is "
-                f"{float(value.detach())}. "
-                f"Lower the learning rate (lr = {lr:g}; try 10× smaller), and for 'dsm' check "
-                "that the smallest sigma is not tiny compared with the data scale (standardise "
-                "the data); then restart from a fresh model (these weights are ruined)."
-            )
+        if not isinstance(value, torch.Tensor) or value.numel() != 1:
+            raise ValueError(f"the loss must return a scalar tensor, got "
+                             f"{tuple(value.shape) if isinstance(value, torch.Tensor) else value}")
+        number = guard.check_loss(f"at step {step}", value)
         opt.zero_grad(set_to_none=True)
         value.backward()
         opt.step()
         elapsed += time.perf_counter() - t0
-        running += float(value.detach())
+        running += number
         n_run += 1
         if step % log_every == 0 or step == n_steps:
+            guard.check_params(f"at step {step}")
             history._add("step", step)
             history._add("loss", running / n_run)
             history._add("seconds", elapsed)
@@ -573,7 +604,11 @@ def annealed_langevin(
             "use samplers.langevin"
         )
     x = as_points(x0, name="x0").detach().clone()
+    as_generator(generator)
     levels = _sigmas(sigmas)
+    if return_trace:
+        check_memory((levels.numel() + 1) * x.numel(), "the batch or the number of levels",
+                     f"a trace of {levels.numel() + 1} states")
     if (levels[1:] > levels[:-1]).any():
         raise ValueError("sigmas must be in decreasing order (largest noise first), e.g. "
                          "geometric_sigmas(sigma_max, sigma_min, L)")
@@ -613,7 +648,10 @@ def two_mode_mixture(weights=(0.8, 0.2), separation: float = 4.0, std: float = 0
     The example of notebook 08 (after Song & Ermon 2019, Fig. 3): with well separated modes,
     a Langevin chain stays in the basin it starts in, so plain Langevin gets the weights wrong.
     """
-    w = np.asarray(weights, dtype=np.float64)
+    try:
+        w = np.asarray(weights, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"weights must be two numbers, got {weights!r}") from err
     if w.shape != (2,):
         raise ValueError(f"weights must be two numbers, got {weights!r}")
     half = positive(separation, "separation") / 2
@@ -707,7 +745,10 @@ def mode_fractions(samples, means) -> torch.Tensor:
         means: (K, dim) mode locations.
     """
     x = as_points(samples, name="samples")
-    mu = torch.as_tensor(np.asarray(means, dtype=np.float64)).to(x.dtype)
+    try:
+        mu = torch.as_tensor(np.asarray(means, dtype=np.float64)).to(x.dtype)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"means must be a (K, {x.shape[1]}) array of numbers: {err}") from err
     if mu.ndim != 2 or mu.shape[1] != x.shape[1]:
         raise ValueError(f"means must have shape (K, {x.shape[1]}), got {tuple(mu.shape)}")
     nearest = torch.cdist(x, mu).argmin(dim=1)
