@@ -41,9 +41,22 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import config
-from ._training import History, record_epoch
-from ._validation import as_points, count, non_negative, positive
+from . import _nets, config
+from ._training import DivergenceGuard, History, record_epoch
+from ._validation import (
+    ArgumentTypeError,
+    as_callable,
+    as_generator,
+    as_model_input,
+    as_module,
+    as_points,
+    check_memory,
+    choice,
+    count,
+    in_range,
+    non_negative,
+    positive,
+)
 
 __all__ = [
     "DiffusionHistory",
@@ -111,6 +124,7 @@ class Schedule:
             raise ValueError(
                 f"betas must be a non-empty 1D array (β_1..β_T), got shape {tuple(b.shape)}"
             )
+        _check_T(b.numel())
         if not torch.isfinite(b).all() or (b <= 0).any() or (b >= 1).any():
             bad = b[~(torch.isfinite(b) & (b > 0) & (b < 1))]
             raise ValueError(
@@ -141,6 +155,10 @@ class Schedule:
         return self.T
 
 
+def _check_T(T: int) -> None:
+    check_memory(12 * (T + 1), "T", f"a schedule of T = {T} steps")
+
+
 def linear_beta_schedule(T: int, beta_start: float = 1e-4, beta_end: float = 0.02) -> Schedule:
     """The linear schedule of Ho et al. (2020): β_t evenly spaced from ``beta_start`` to
     ``beta_end`` over t = 1..T.
@@ -155,10 +173,10 @@ def linear_beta_schedule(T: int, beta_start: float = 1e-4, beta_end: float = 0.0
         A ``Schedule``.
     """
     T = count(T, "the number of diffusion steps T")
-    for v, nm in [(beta_start, "beta_start"), (beta_end, "beta_end")]:
-        positive(v, nm)
-        if v >= 1:
-            raise ValueError(f"{nm} must be < 1 (a variance fraction per step), got {v}")
+    _check_T(T)
+    beta_start, beta_end = (in_range(v, nm, 0.0, 1.0, low_open=True, high_open=True,
+                                     hint=" (a variance fraction per step)")
+                            for v, nm in [(beta_start, "beta_start"), (beta_end, "beta_end")])
     betas = np.linspace(beta_start, beta_end, T, dtype=np.float64)
     return Schedule(betas, name=f"linear (T={T})")
 
@@ -180,10 +198,9 @@ def cosine_beta_schedule(T: int, s: float = 0.008, max_beta: float = 0.999) -> S
         A ``Schedule``.
     """
     T = count(T, "the number of diffusion steps T")
+    _check_T(T)
     s = non_negative(s, "s")
-    max_beta = positive(max_beta, "max_beta")
-    if max_beta >= 1:
-        raise ValueError(f"max_beta must be < 1, got {max_beta}")
+    max_beta = in_range(max_beta, "max_beta", 0.0, 1.0, low_open=True, high_open=True)
     t = np.arange(T + 1, dtype=np.float64)
     f = np.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2
     alpha_bar = f / f[0]
@@ -479,7 +496,8 @@ class TimeMLP(nn.Module):
         hidden: width of the hidden layers.
         depth: number of residual blocks.
         time_dim: size of the sinusoidal time features.
-        generator: optional torch generator for the initial weights (reproducible init).
+        generator: optional torch generator for the initial weights (reproducible init; the
+            global generator is then not touched).
     """
 
     def __init__(self, dim: int = 2, hidden: int = 128, depth: int = 3, time_dim: int = 32,
@@ -489,25 +507,26 @@ class TimeMLP(nn.Module):
         hidden = count(hidden, "hidden")
         depth = count(depth, "depth", minimum=0)
         self.time_dim = count(time_dim, "time_dim", minimum=2)
-        self.inp = nn.Linear(self.dim, hidden)
-        self.time = nn.Linear(self.time_dim, hidden)
-        self.blocks = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
-        self.time_proj = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
-        self.out = nn.Linear(hidden, self.dim)
-        if generator is not None:  # re-draw the default init from the given generator
-            for m in self.modules():
-                if isinstance(m, nn.Linear):
-                    bound = 1.0 / math.sqrt(m.in_features)
-                    with torch.no_grad():
-                        m.weight.uniform_(-bound, bound, generator=generator)
-                        m.bias.uniform_(-bound, bound, generator=generator)
+        if self.time_dim % 2:
+            raise ValueError(f"time_dim must be even (sines and cosines), got {self.time_dim}")
+        generator = as_generator(generator)
+        with _nets.deferred(generator):  # with a generator: no draws from the global one
+            self.inp = nn.Linear(self.dim, hidden)
+            self.time = nn.Linear(self.time_dim, hidden)
+            self.blocks = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
+            self.time_proj = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(depth))
+            self.out = nn.Linear(hidden, self.dim)
+        _nets.materialize_(self, generator)  # every Linear redrawn from it, in module order
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """ε̂(x_t, t): x (batch, dim), t (batch,) -> (batch, dim)."""
-        if x.ndim != 2 or x.shape[1] != self.dim:
-            raise ValueError(f"x must have shape (batch, {self.dim}), got {tuple(x.shape)}")
+        """ε̂(x_t, t): x (batch, dim), t (batch,) -> (batch, dim) (x converted to the weights'
+        dtype)."""
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else tuple(np.shape(x))
+        if len(shape) != 2 or shape[1] != self.dim:
+            raise ValueError(f"x must have shape (batch, {self.dim}), got {shape}")
+        x = as_model_input(x, self.inp.weight, self.dim)
         e = nn.functional.silu(self.time(sinusoidal_embedding(t, self.time_dim).to(x.dtype)))
         h = self.inp(x)
         for block, proj in zip(self.blocks, self.time_proj, strict=True):
@@ -636,8 +655,11 @@ def train_ddpm(
     from tqdm.auto import tqdm
 
     schedule = _as_schedule(schedule)
-    if not isinstance(model, nn.Module):
-        raise ValueError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+    as_module(model, hint="; e.g. diffusion.TimeMLP(dim)")
+    as_generator(generator)
+    if callback is not None and not callable(callback):
+        raise ArgumentTypeError(f"callback must be None or a function (step, model, metrics), "
+                                f"got {type(callback).__name__}")
     n_steps = count(n_steps, "n_steps", minimum=0)
     batch_size = count(batch_size, "batch_size")
     lr = positive(lr, "lr")
@@ -646,12 +668,9 @@ def train_ddpm(
     if grad_clip is not None:
         grad_clip = positive(grad_clip, "grad_clip")
     if ema_decay is not None:
-        ema_decay = float(ema_decay)
-        if not 0 < ema_decay < 1:
-            raise ValueError(f"ema_decay must lie in (0, 1) (e.g. 0.999) or be None, got "
-                             f"{ema_decay}")
-    if lr_schedule not in {"constant", "cosine"}:
-        raise ValueError(f"lr_schedule must be 'constant' or 'cosine', got {lr_schedule!r}")
+        ema_decay = in_range(ema_decay, "ema_decay", 0.0, 1.0, low_open=True, high_open=True,
+                             hint=" (e.g. 0.999), or None")
+    choice(lr_schedule, "lr_schedule", ("constant", "cosine"))
     params = list(model.parameters())
     if not params:
         raise ValueError("the model has no parameters to train")
@@ -666,6 +685,11 @@ def train_ddpm(
             return x[torch.randint(0, x.shape[0], (n,), generator=generator)]
 
     opt = torch.optim.Adam(params, lr=lr)
+    guard = DivergenceGuard(
+        "DDPM training", "lower it, e.g. 10× (1e-3 to 1e-4 is typical for Adam), keep grad_clip "
+        "on", params=params, max_loss=max_loss, loss_factor=None,
+        cause=f"the learning rate is probably too high (lr = {lr:g}; an untrained model's loss "
+        f"is about 1)")
     ema = copy.deepcopy(model).requires_grad_(False) if ema_decay is not None else None
     history = DiffusionHistory(ema_model=ema)
     model.train()
@@ -677,14 +701,7 @@ def train_ddpm(
             for group in opt.param_groups:
                 group["lr"] = lr * 0.5 * (1.0 + math.cos(math.pi * (step - 1) / n_steps))
         loss = ddpm_loss(model, draw(batch_size), schedule, generator)
-        value = float(loss.detach())
-        if not math.isfinite(value) or value > max_loss:
-            raise RuntimeError(
-                f"DDPM training diverged at step {step}: minibatch loss {value:.3g} (an untrained "
-                f"model's is about 1, max_loss = {max_loss:g}). The learning rate is probably "
-                f"too high (lr = {lr:g}): lower it, e.g. 10× (1e-3 to 1e-4 is typical for Adam), "
-                "keep grad_clip on, and restart from a fresh model (these weights are ruined)."
-            )
+        value = guard.check_loss(f"at step {step}", loss)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip is not None:
@@ -697,6 +714,7 @@ def train_ddpm(
                     p_ema.lerp_(p, 1.0 - decay)
         running, seen = running + value, seen + 1
         if step % log_every == 0 or step == n_steps:
+            guard.check_params(f"at step {step}")
             metrics = record_epoch(
                 history, {"step": step, "loss": running / seen,
                           "lr": opt.param_groups[0]["lr"]}, callback, step, model)
@@ -736,11 +754,15 @@ class Trajectory:
         return self.states[k]
 
 
-def _prepare_sampling(model, schedule, x_T):
+def _prepare_sampling(model, schedule, x_T, generator=None, n_states: int = 0):
     schedule = _as_schedule(schedule)
-    if not callable(model):
-        raise ValueError("model must be callable as model(x_t, t) -> predicted noise")
+    as_callable(model, "model", "callable as model(x_t, t) -> predicted noise, e.g. a "
+                "trained TimeMLP")
+    as_generator(generator)
     x = as_points(x_T, name="x_T").clone()
+    if n_states:
+        check_memory(n_states * x.numel(), "the number of samples (x_T's rows) or of steps",
+                     f"a trajectory of {n_states} states")
     return schedule, x
 
 
@@ -808,9 +830,9 @@ def ddpm_sample(
     """
     from tqdm.auto import tqdm
 
-    schedule, x = _prepare_sampling(model, schedule, x_T)
-    if variance not in {"posterior", "beta"}:
-        raise ValueError(f"variance must be 'posterior' or 'beta', got {variance!r}")
+    schedule, x = _prepare_sampling(model, schedule, x_T, generator,
+                                    _as_schedule(schedule).T + 1 if trajectory else 0)
+    choice(variance, "variance", ("posterior", "beta"))
     if clip is not None:
         clip = positive(clip, "clip")
     var = schedule.posterior_variance if variance == "posterior" else schedule.betas
@@ -913,11 +935,14 @@ def ddim_sample(
     """
     from tqdm.auto import tqdm
 
-    schedule, x = _prepare_sampling(model, schedule, x_T)
+    schedule, x = _prepare_sampling(model, schedule, x_T, generator)
     eta = non_negative(eta, "eta")
     if clip is not None:
         clip = positive(clip, "clip")
     times = ddim_timesteps(schedule.T, n_steps, spacing)
+    if trajectory:
+        check_memory(len(times) * x.numel(), "n_steps or the number of samples",
+                     f"a trajectory of {len(times)} states")
     states = [x.clone()] if trajectory else None
     disable = config.progress_disabled() if progress is None else not progress
     n = x.shape[0]
