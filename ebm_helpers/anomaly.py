@@ -28,8 +28,21 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from . import config, metrics
-from ._validation import as_points, count, non_negative, positive
+from . import _nets, config, metrics
+from ._training import DivergenceGuard
+from ._validation import (
+    ArgumentTypeError,
+    as_callable,
+    as_generator,
+    as_model_input,
+    as_module,
+    as_points,
+    check_memory,
+    count,
+    in_range,
+    non_negative,
+    positive,
+)
 
 __all__ = [
     "Autoencoder",
@@ -60,7 +73,11 @@ def to_scores(scores, name: str = "scores") -> np.ndarray:
     """
     if isinstance(scores, torch.Tensor):
         scores = scores.detach().cpu().numpy()
-    s = np.asarray(scores, dtype=np.float64)
+    try:
+        s = np.asarray(scores, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} must be a 1-D vector of numbers (one score per example): "
+                         f"{err}") from err
     if s.ndim != 1 or s.size == 0:
         raise ValueError(
             f"{name} must be a non-empty 1-D vector with one score per example, got shape "
@@ -181,6 +198,8 @@ def fit_gaussian(x, shrinkage: float | str = "ledoit-wolf") -> Gaussian:
     x = as_points(x, name="x").detach().cpu().double()
     if x.shape[0] < 2:
         raise ValueError("fitting a Gaussian needs at least 2 rows of data")
+    check_memory(3 * x.shape[1] ** 2, "the number of features d",
+                 f"a {x.shape[1]}×{x.shape[1]} covariance")
     mean = x.mean(0)
     if isinstance(shrinkage, str):
         if shrinkage != "ledoit-wolf":
@@ -210,10 +229,16 @@ def gaussian_nll(x, mean, cov) -> torch.Tensor:
     Raises:
         ValueError: wrong shapes, or Σ not positive definite (add shrinkage).
     """
-    mean = torch.as_tensor(mean, dtype=torch.float64)
+    try:
+        mean = torch.as_tensor(np.asarray(mean, dtype=np.float64) if not isinstance(
+            mean, torch.Tensor) else mean, dtype=torch.float64)
+        cov = torch.as_tensor(np.asarray(cov, dtype=np.float64) if not isinstance(
+            cov, torch.Tensor) else cov, dtype=torch.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"mean and cov must be arrays of numbers (e.g. from fit_gaussian): "
+                         f"{err}") from err
     d = mean.shape[0] if mean.ndim == 1 else -1
     x = as_points(x, dim=d if d > 0 else None, name="x").detach().cpu().double()
-    cov = torch.as_tensor(cov, dtype=torch.float64)
     if mean.ndim != 1 or cov.shape != (d, d):
         raise ValueError(f"mean must be (d,) and cov (d, d), got {tuple(mean.shape)} and "
                          f"{tuple(cov.shape)}")
@@ -273,11 +298,14 @@ class Autoencoder(nn.Module):
         code: width of the bottleneck; well below d, so that only the structure of the
             training data can be reconstructed.
         sigmoid_output: squash x̂ into (0, 1) (for pixels).
+        generator: torch generator for the initial weights (``None``: the global one, as
+            ``nn.Linear`` does).
     """
 
     def __init__(self, n_features: int, hidden=(64,), code: int = 8,
-                 sigmoid_output: bool = False):
+                 sigmoid_output: bool = False, generator: torch.Generator | None = None):
         super().__init__()
+        generator = as_generator(generator)
         self.n_features = count(n_features, "n_features")
         widths = [self.n_features, *(count(h, "hidden width") for h in hidden),
                   count(code, "code")]
@@ -290,18 +318,22 @@ class Autoencoder(nn.Module):
                     layers.append(nn.SiLU())
             return nn.Sequential(*layers)
 
-        self.encoder = stack(widths)
-        self.decoder = stack(widths[::-1])
+        with _nets.deferred(generator):
+            self.encoder = stack(widths)
+            self.decoder = stack(widths[::-1])
+        _nets.materialize_(self, generator)
         if sigmoid_output:
             self.decoder.append(nn.Sigmoid())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = as_points(x, dim=self.n_features, name="x")
-        return self.decoder(self.encoder(x))
+        """x̂(x), (batch, d) -> (batch, d) (inputs converted to the weights' dtype)."""
+        return self.decoder(self.encoder(as_model_input(x, self.encoder[0].weight,
+                                                        self.n_features)))
 
 
 def reconstruction_error(model: nn.Module, x) -> torch.Tensor:
     """The anomaly score of an autoencoder: ‖x - x̂(x)‖² = Σ_i (x_i - x̂_i)², shape (batch,)."""
+    as_callable(model, "model", "an autoencoder mapping (batch, d) to reconstructions")
     x = as_points(x, dim=getattr(model, "n_features", None), name="x")
     with torch.no_grad():
         return ((x - model(x)) ** 2).sum(1)
@@ -331,13 +363,22 @@ def train_autoencoder(
         The mean training reconstruction error ‖x - x̂‖² of each epoch (epochs,).
 
     Raises:
-        RuntimeError: if the loss becomes NaN or infinite (lower ``lr``).
+        RuntimeError: if training diverges: the loss becomes NaN or infinite or runs away, or
+            the weights do (lower ``lr``).
     """
-    x = as_points(x, dim=getattr(model, "n_features", None), name="x")
+    as_module(model, hint="; e.g. anomaly.Autoencoder(n_features)")
+    as_generator(generator)
+    params = [p for p in model.parameters() if p.requires_grad]
+    if not params:
+        raise ValueError("model has no trainable parameters")
+    x = as_points(x, dim=getattr(model, "n_features", None), name="x").to(
+        dtype=params[0].dtype, device=params[0].device)
     epochs, batch_size = count(epochs, "epochs"), count(batch_size, "batch_size")
     lr = positive(lr, "lr")
-    opt = torch.optim.Adam(model.parameters(), lr=lr,
+    opt = torch.optim.Adam(params, lr=lr,
                            weight_decay=non_negative(weight_decay, "weight_decay"))
+    guard = DivergenceGuard("autoencoder training", f"lower the learning rate (now {lr:g}), "
+                            "e.g. 10× (1e-3 is typical for Adam)", params=params)
     show = (not config.progress_disabled()) if progress is None else bool(progress)
     losses = []
     for epoch in tqdm(range(epochs), disable=not show, desc="autoencoder", leave=False):
@@ -346,13 +387,12 @@ def train_autoencoder(
         for s in range(0, x.shape[0], batch_size):
             batch = x[perm[s: s + batch_size]]
             loss = ((batch - model(batch)) ** 2).sum(1).mean()
-            if not torch.isfinite(loss):
-                raise RuntimeError(f"autoencoder training diverged in epoch {epoch + 1} (loss "
-                                   f"{float(loss.detach())}); lower the learning rate (now {lr:g})")
+            value = guard.check_loss(f"in epoch {epoch + 1}", loss)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss.detach()) * batch.shape[0]
+            total += value * batch.shape[0]
+        guard.check_params(f"in epoch {epoch + 1}")
         losses.append(total / x.shape[0])
     return losses
 
@@ -390,8 +430,14 @@ def scores_table(scorers: dict[str, Scorer], x_normal, x_anomaly, x_calibration=
         name -> ``MethodScores`` in the order of ``scorers``. AUROC is threshold-free:
         P(score of a random anomaly > score of a random normal example).
     """
+    if not isinstance(scorers, dict):
+        raise ArgumentTypeError(f"scorers must be a dict name -> score function, got "
+                                f"{type(scorers).__name__}")
     if not scorers:
         raise ValueError("scorers is empty; pass a dict name -> score function")
+    for name, score in scorers.items():
+        as_callable(score, f"scorers[{name!r}]", "a function x -> (n,) anomaly scores")
+    target_fpr = in_range(target_fpr, "target_fpr", 0.0, 1.0)
     out = {}
     for name, score in scorers.items():
         s0 = to_scores(score(x_normal), f"{name}: scores of x_normal")
@@ -416,6 +462,10 @@ def format_table(results: dict[str, MethodScores], target_fpr: float | None = No
         target_fpr: the FPR the thresholds were set at (for the column header), if any.
         digits: decimals shown.
     """
+    if not isinstance(results, dict) or not all(isinstance(r, MethodScores)
+                                                for r in results.values()):
+        raise ArgumentTypeError("results must be the dict returned by scores_table")
+    digits = count(digits, "digits", minimum=0)
     width = max(len("method"), *(len(n) for n in results))
     calibrated = target_fpr is not None
     head = f"{'method':<{width}}  {'ROC AUC':>8}"
