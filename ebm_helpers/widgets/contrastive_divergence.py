@@ -8,6 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .. import rbm as _rbm
+from .._validation import ArgumentTypeError, as_points, count
 from ..plotting import new_axes
 from .base import explorer
 
@@ -54,9 +55,16 @@ def cd_ll_grid(
 
     from .. import config
 
-    train = torch.as_tensor(train, dtype=torch.float32)
-    test = torch.as_tensor(test, dtype=torch.float32)
-    grid = [(int(k), float(lr), bool(p)) for p in persistent for k in ks for lr in lrs]
+    train = as_points(train, name="train").to(torch.float32)
+    test = as_points(test, train.shape[1], name="test").to(torch.float32)
+    n_hidden = count(n_hidden, "n_hidden", maximum=25)  # exact log Z after every epoch
+    epochs = count(epochs, "epochs")
+    seed = count(seed, "seed", minimum=0)
+    try:
+        grid = [(count(k, "k"), float(lr), bool(p)) for p in persistent for k in ks for lr in lrs]
+    except TypeError as err:
+        raise ValueError("ks, lrs and persistent must be lists, e.g. ks=(1, 3), lrs=(0.01, 0.1)"
+                         ) from err
     if not grid:
         raise ValueError("the grid is empty: give at least one k, one lr and one persistent")
     disable = config.progress_disabled() if progress is None else not progress
@@ -104,7 +112,12 @@ def cd_ll_figure(
         k, lr, persistent: the run to highlight (must be on the grid).
         baseline: a reference log-likelihood in nats/image, or ``None``.
     """
-    key = (int(k), float(lr), bool(persistent))
+    if not isinstance(curves, dict) or not curves:
+        raise ArgumentTypeError("curves must be the (non-empty) dict returned by cd_ll_grid")
+    try:
+        key = (int(k), float(lr), bool(persistent))
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"k must be a whole number and lr a number, got {k!r}, {lr!r}") from err
     if key not in curves:
         raise ValueError(
             f"(k={k}, lr={lr:g}, {_CD_METHODS[bool(persistent)]}) is not on the precomputed "

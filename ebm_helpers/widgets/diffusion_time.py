@@ -113,7 +113,10 @@ def diffusion_time_figure(
         n_paths: reverse paths to draw.
         bounds: plotting box, default ±max(3.5, 1.1·max|x0|).
     """
+    from .._validation import count
+
     x0, noise, schedule, t = _diffusion_inputs(x0, noise, schedule, reverse, t)
+    n_paths = count(n_paths, "n_paths", minimum=0)
     bounds = bounds or _diffusion_bounds(x0)
     fig, (ax_f, ax_r, ax_s) = new_axes(ncols=3, size=(4.0, 3.7))
     _diffusion_forward(ax_f, x0, noise, schedule, t, density, bounds)

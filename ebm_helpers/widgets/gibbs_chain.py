@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
+from .._validation import count
 from ..plotting import image_grid, new_axes
 from .base import explorer
 
@@ -30,6 +31,13 @@ def gibbs_chain_figure(
         n_show: how many chains to tile.
     """
     tr = trace.detach().cpu().numpy() if isinstance(trace, torch.Tensor) else np.asarray(trace)
+    try:
+        height, width = (count(v, "image_shape") for v in image_shape)
+    except TypeError as err:
+        raise ValueError(f"image_shape must be (height, width), got {image_shape!r}") from err
+    image_shape = (height, width)
+    step = count(step, "step", minimum=0)
+    n_show = count(n_show, "n_show")
     if tr.ndim != 3 or tr.shape[2] != image_shape[0] * image_shape[1]:
         raise ValueError(
             f"trace must have shape (steps + 1, chains, {image_shape[0] * image_shape[1]}), "
@@ -50,6 +58,9 @@ def gibbs_chain_figure(
     if free_energy is not None:
         fe = free_energy.detach().cpu().numpy() if isinstance(free_energy, torch.Tensor) \
             else np.asarray(free_energy)
+        if fe.shape != tr.shape[:2]:
+            raise ValueError(f"free_energy must have shape (steps + 1, chains) = {tr.shape[:2]} "
+                             f"like the trace, got {fe.shape}")
         steps = np.arange(fe.shape[0])
         mean = fe.mean(axis=1)
         ax_f.plot(steps, mean, color="C0", label="mean over chains")

@@ -8,6 +8,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .. import hopfield
+from .._validation import count
 from .base import explorer
 
 __all__ = ["hopfield_recall_figure", "recall_explorer"]
@@ -28,7 +29,8 @@ def _recall_start(patterns, pattern: int, corruption: float, seed: int):
         raise ValueError(f"pattern must be an index in [0, {n_pat}), got {pattern!r}")
     w = hopfield.hebbian_weights(xi)
     target = xi[int(pattern)]
-    start = hopfield.corrupt(target, corruption, torch.Generator().manual_seed(int(seed)))
+    seed = count(seed, "seed", minimum=0)
+    start = hopfield.corrupt(target, corruption, torch.Generator().manual_seed(seed))
     return w, target, start
 
 

@@ -10,6 +10,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .. import energies
+from .._validation import count
 from .._validation import temperature as check_temperature
 from ..plotting import grid_2d, new_axes
 from .base import explorer
@@ -60,8 +61,9 @@ def langevin_run(density: str = "8 gaussians", step_size: float = 0.01,
 
     dens = _check_langevin_density(density)[0]
     (x0_lo, x0_hi), (y0_lo, y0_hi) = dens.bounds
-    g = torch.Generator().manual_seed(int(seed))
-    u = torch.rand(int(n_chains), 2, generator=g, dtype=torch.float64)
+    n_chains = count(n_chains, "n_chains")
+    g = torch.Generator().manual_seed(count(seed, "seed", minimum=0))
+    u = torch.rand(n_chains, 2, generator=g, dtype=torch.float64)
     x0 = torch.stack([x0_lo + (x0_hi - x0_lo) * u[:, 0], y0_lo + (y0_hi - y0_lo) * u[:, 1]], 1)
     return samplers.langevin(dens.energy, x0, n_steps, step_size, temperature=temperature,
                              generator=g, return_trace=True, thin=thin, noise_scale=noise_scale)
@@ -99,7 +101,8 @@ def langevin_figure(density: str = "8 gaussians", step_size: float = 0.01,
     A diverging chain (step too large) is reported on the figure instead of raising.
     """
     dens, xs, ys, e, _ = _check_langevin_density(density)
-    n_steps = int(n_steps)
+    n_steps = count(n_steps, "n_steps", minimum=0)
+    n_paths = count(n_paths, "n_paths", minimum=0)
     fig, (ax_e, ax_p) = new_axes(ncols=2, size=(4.6, 3.9))
     bounds = dens.bounds
     shown = np.minimum(e, np.quantile(e, 0.9))  # the far corners would swamp the colours

@@ -69,9 +69,10 @@ def noise_level_figure(sigma: float = 0.5, mixture=None, bounds=NOISE_BOUNDS,
         n_grid: heat-map resolution per axis.
         n_arrows: arrows per axis.
     """
-    from .._validation import positive
+    from .._validation import count, positive
 
     sigma = positive(sigma, "sigma", "; the noise level of the perturbed density")
+    n_grid, n_arrows = count(n_grid, "n_grid", minimum=2), count(n_arrows, "n_arrows", minimum=2)
     pm = _noise_mixture(mixture)
     fig, (ax_f, ax_s) = new_axes(ncols=2, size=(5.0, 3.9))
     _draw_noise_level(ax_f, pm, sigma, bounds, n_grid, n_arrows)

@@ -49,10 +49,16 @@ def threshold_figure(
     from matplotlib.patches import Rectangle
 
     from .. import anomaly, metrics
+    from .._validation import count
 
     s0 = anomaly.to_scores(scores_normal, "scores_normal")
     s1 = anomaly.to_scores(scores_anomaly, "scores_anomaly")
     rates = anomaly.detection_rates(s0, s1, threshold)
+    n_show = count(n_show, "n_show", minimum=0)
+    try:
+        image_shape = tuple(count(v, "image_shape") for v in image_shape)
+    except TypeError as err:
+        raise ValueError(f"image_shape must be (height, width), got {image_shape!r}") from err
     imgs = None
     if images is not None:
         imgs = images.detach().cpu().numpy() if isinstance(images, torch.Tensor) \
@@ -136,9 +142,12 @@ def threshold_explorer(
     The slider has the class ``ebm-threshold-slider``, the box ``ebm-threshold-explorer``.
     """
     from .. import anomaly
+    from .._validation import in_range
 
     calib = anomaly.to_scores(scores_normal if calibration_scores is None
                               else calibration_scores, "calibration_scores")
+    max_fpr = in_range(max_fpr, "max_fpr", 0.0, 1.0, low_open=True)
+    fpr = in_range(fpr, "fpr", 0.0, max_fpr, hint=" (the slider runs from 0 to max_fpr)")
     slider = widgets.FloatSlider(
         value=fpr, min=0.0, max=max_fpr, step=0.01, readout_format=".2f",
         description="target false-positive rate", continuous_update=False,
