@@ -709,8 +709,9 @@ class IsingModel:
         """
         e, m, g = self.density_of_states()
         st = boltzmann_stats_discrete(e, temperature, degeneracy=g)
-        logw = np.log(g) - (e - e.min()) / st.temperature
-        p = np.exp(logw - logw.max())
+        with np.errstate(over="ignore", under="ignore"):  # (e - e0)/T → inf: weight 0
+            logw = np.log(g) - (e - e.min()) / st.temperature
+            p = np.exp(logw - logw.max())
         p /= p.sum()
         n = self.n_spins
         return {
