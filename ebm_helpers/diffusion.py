@@ -577,6 +577,8 @@ def ddpm_loss(model, x0: torch.Tensor, schedule, generator: torch.Generator | No
         A scalar tensor (differentiable in the model's parameters).
     """
     schedule = _as_schedule(schedule)
+    as_callable(model, "model", "callable as model(x_t, t) -> predicted noise")
+    as_generator(generator)
     x0 = as_points(x0, name="x0")
     n = x0.shape[0]
     t = torch.randint(1, schedule.T + 1, (n,), generator=generator)

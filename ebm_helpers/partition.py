@@ -36,6 +36,7 @@ import torch.nn.functional as F
 
 from ._validation import (
     ArgumentTypeError,
+    as_device,
     as_generator,
     as_points,
     check_cost,
@@ -106,6 +107,7 @@ def binary_states(
         raise ValueError(f"need 0 ≤ start ≤ stop ≤ 2^{n_units}, got start={start}, stop={stop}")
     check_memory(2 * (stop - start) * max(n_units, 1), "n_units or the range start..stop",
                  f"{stop - start} binary states of {n_units} units")
+    device = as_device(device)
     idx = torch.arange(start, stop, device=device, dtype=torch.int64)
     bits = torch.arange(n_units, device=device, dtype=torch.int64)
     return ((idx[:, None] >> bits) & 1).to(dtype)

@@ -21,7 +21,7 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from ._validation import check_memory, count, in_range
+from ._validation import ArgumentTypeError, check_memory, count, in_range
 
 __all__ = [
     "STYLE",
@@ -74,6 +74,7 @@ def new_axes(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (4.2, 3
     Using ``Figure`` directly means widget callbacks can make many figures without leaking
     memory in pyplot's registry.
     """
+    ncols, nrows = count(ncols, "ncols"), count(nrows, "nrows")
     fig = Figure(figsize=(size[0] * ncols, size[1] * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, (axes[0, 0] if axes.size == 1 else axes.squeeze())
@@ -81,6 +82,8 @@ def new_axes(ncols: int = 1, nrows: int = 1, size: tuple[float, float] = (4.2, 3
 
 def figure_to_png(fig: Figure, dpi: int | None = None) -> bytes:
     """Render a figure to PNG bytes (for ``ipywidgets.Image`` and for tests)."""
+    if not isinstance(fig, Figure):
+        raise ArgumentTypeError(f"fig must be a matplotlib Figure, got {type(fig).__name__}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi or mpl.rcParams["savefig.dpi"])
     return buf.getvalue()
@@ -150,11 +153,22 @@ def _np(a) -> np.ndarray:
     return a.detach().cpu().numpy() if isinstance(a, torch.Tensor) else np.asarray(a)
 
 
+def _curve(x, y, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Check that x and y hold one value (or one row) per point, as matplotlib's ``plot``
+    needs, so that a mismatch is reported here rather than deep inside matplotlib."""
+    xs, ys = np.asarray(_np(x)), np.asarray(_np(y))
+    if xs.ndim not in (1, 2) or ys.ndim not in (1, 2) or xs.shape[0] != ys.shape[0]:
+        raise ValueError(f"x and {name} must have one value per point (the same length), got "
+                         f"shapes {xs.shape} and {ys.shape}")
+    return xs, ys
+
+
 def plot_energy_1d(x, energy, ax: Axes | None = None, label: str | None = None, **kw) -> Axes:
     """Plot an energy curve E(x) with labelled axes."""
+    x, energy = _curve(x, energy, "energy")
     if ax is None:
         _, ax = new_axes()
-    ax.plot(_np(x), _np(energy), label=label, **kw)
+    ax.plot(x, energy, label=label, **kw)
     ax.set_xlabel("x")
     ax.set_ylabel("energy E(x)")
     return ax
@@ -162,9 +176,10 @@ def plot_energy_1d(x, energy, ax: Axes | None = None, label: str | None = None, 
 
 def plot_density_1d(x, density, ax: Axes | None = None, label: str | None = None, **kw) -> Axes:
     """Plot a probability density p(x) with labelled axes."""
+    x, density = _curve(x, density, "density")
     if ax is None:
         _, ax = new_axes()
-    ax.plot(_np(x), _np(density), label=label, **kw)
+    ax.plot(x, density, label=label, **kw)
     ax.set_xlabel("x")
     ax.set_ylabel("density p(x)")
     return ax
