@@ -213,6 +213,9 @@ CASES = [
     ("field-clip-quantile", lambda: plotting.plot_field_2d(_quadratic, BOX, n=10,
                                                            clip_quantile=2),
      ValueError, "clip_quantile"),
+    ("plot-curve-lengths", lambda: plotting.plot_energy_1d(torch.zeros(5), torch.zeros(4)),
+     ValueError, "same length"),
+    ("png-of-an-int", lambda: plotting.figure_to_png(5), ArgumentTypeError, "Figure"),
     # ---- data -------------------------------------------------------------------------------
     ("digits-string-test-size", lambda: data.load_digits(test_size="a fifth"), ValueError,
      "test_size"),
@@ -286,6 +289,8 @@ CASES = [
     ("ais-generator", lambda: partition.ais_log_partition(SMALL_RBM, 10, 10, generator=NP_RNG),
      ArgumentTypeError, GENERATOR),
     ("binary-states-huge", lambda: partition.binary_states(40), ValueError, MEMORY + " n_units"),
+    ("binary-states-gpu", lambda: partition.binary_states(3, device="gpu"), ValueError,
+     "unknown device 'gpu'"),
     ("exact-gradient-shape", lambda: partition.exact_gradient(SMALL_RBM, [[1.0, 0.0]]),
      ValueError, "6 feature"),
     # ---- rbm --------------------------------------------------------------------------------
@@ -421,6 +426,8 @@ CASES = [
      ValueError, "at most T"),
     ("q-sample-float-t", lambda: diffusion.q_sample(X2, 1.5, Y2, SCHEDULE), ValueError,
      "integer time step"),
+    ("ddpm-loss-int-model", lambda: diffusion.ddpm_loss(5, X2, SCHEDULE), ArgumentTypeError,
+     "model must be callable"),
     ("train-ddpm-ema", lambda: diffusion.train_ddpm(TIME_MLP, X2, SCHEDULE, 1, ema_decay=1.5),
      ValueError, "ema_decay"),
     # ---- anomaly ----------------------------------------------------------------------------
@@ -583,4 +590,4 @@ def test_samplers_and_dynamics_at_extreme_temperatures(t):
     chain = samplers.metropolis(_quadratic, X2, 5, 0.1, temperature=t, generator=_g(2))
     assert torch.isfinite(chain.x).all()
     p, log_z, entropy = widgets.boltzmann_on_grid(np.linspace(0, 4, 50), t, 0.1)
-    assert np.isfinite(p).all() and math.isfinite(entropy)
+    assert np.isfinite(p).all() and math.isfinite(entropy) and math.isfinite(log_z)

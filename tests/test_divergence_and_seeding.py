@@ -312,6 +312,40 @@ def test_runs_seeded_only_through_generator_are_bit_for_bit_reproducible(name):
         assert _same(a, b), f"{name}: item {i} differs between two identically seeded runs"
 
 
+MODELS = {
+    "rbm.RBM": lambda g: rbm.RBM(6, 3, generator=g),
+    "dbn.DBN.from_sizes": lambda g: dbn.DBN.from_sizes([6, 4, 3], generator=g),
+    "dbn.random_classifier": lambda g: dbn.random_classifier([6, 4], 3, generator=g),
+    "cf.SoftmaxRBM": lambda g: cf.SoftmaxRBM(5, 3, generator=g),
+    "ebm.MLPEnergy": lambda g: ebm.MLPEnergy(2, (4,), generator=g),
+    "ebm.MLPClassifier": lambda g: ebm.MLPClassifier(2, 3, (4,), generator=g),
+    "ebm.ConvEnergy": lambda g: ebm.ConvEnergy((4, 4), (2, 2), generator=g),
+    "score.ScoreNet": lambda g: score.ScoreNet(2, 4, 1, generator=g),
+    "score.NoiseConditionalScoreNet": lambda g: score.NoiseConditionalScoreNet(2, 4, 1,
+                                                                               generator=g),
+    "diffusion.TimeMLP": lambda g: diffusion.TimeMLP(2, 4, 1, generator=g),
+    "anomaly.Autoencoder": lambda g: anomaly.Autoencoder(3, (4,), 2, generator=g),
+    "boltzmann_machine.random_params": lambda g: boltzmann_machine.random_params(2, 2, g).W,
+    "ebm.ReplayBuffer": lambda g: ebm.ReplayBuffer(ebm.uniform_init(-1, 1, 2), 8,
+                                                   generator=g).x,
+}
+
+
+@pytest.mark.parametrize("name", list(MODELS))
+def test_every_model_constructor_draws_only_from_its_generator(name):
+    torch.manual_seed(3)
+    before = torch.random.get_rng_state()
+    a = _state(MODELS[name](_g(7)))
+    assert torch.equal(torch.random.get_rng_state(), before), "the global generator was used"
+    torch.manual_seed(4)
+    b = _state(MODELS[name](_g(7)))
+    c = _state(MODELS[name](_g(8)))
+    assert all(_same(x, y) for x, y in zip(a, b, strict=True))
+    assert not all(_same(x, y) for x, y in zip(a, c, strict=True))  # the seed matters
+    mf = cf.MatrixFactorization(2, epochs=2, generator=_g(7)).fit(RATINGS)
+    assert torch.equal(mf.P, cf.MatrixFactorization(2, epochs=2).fit(RATINGS, generator=_g(7)).P)
+
+
 def test_a_model_without_generator_keeps_pytorch_default_initialisation():
     """generator=None draws from the global generator as nn.Linear does (so notebooks that seed
     it with torch.manual_seed keep their numbers)."""

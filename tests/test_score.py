@@ -398,7 +398,7 @@ def test_train_score_bad_input_and_divergence_guard():
     with pytest.raises(ValueError, match="one score per point"):
         S.train_score(_EnergyNotScore(), data, "esm", n_steps=1)
     lin = torch.nn.Linear(2, 2)
-    with pytest.raises(RuntimeError, match="(?i)lower the learning rate"):
+    with pytest.raises(RuntimeError, match=r"(?i)lower the learning rate"):
         S.train_score(lin, data, "dsm", sigmas=0.1, n_steps=20, lr=1e30,
                       generator=torch.Generator().manual_seed(0), progress=False)
 
