@@ -149,6 +149,14 @@ def count(value, name: str, minimum: int = 1, maximum: int | None = None) -> int
     return int(value)
 
 
+def widths(value, name: str = "hidden") -> list[int]:
+    """Check a list of layer widths, e.g. (128, 128); return it as a list of ints."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        raise ValueError(f"{name} must be a list of layer widths, e.g. (128, 128), got "
+                         f"{value!r}")
+    return [count(w, f"{name} width") for w in value]
+
+
 def choice(value, name: str, options) -> str:
     """Check that ``value`` is one of ``options`` (strings); return it."""
     options = tuple(options)

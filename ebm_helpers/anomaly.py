@@ -43,6 +43,7 @@ from ._validation import (
     non_negative,
     positive,
 )
+from ._validation import widths as layer_widths
 
 __all__ = [
     "Autoencoder",
@@ -307,7 +308,7 @@ class Autoencoder(nn.Module):
         super().__init__()
         generator = as_generator(generator)
         self.n_features = count(n_features, "n_features")
-        widths = [self.n_features, *(count(h, "hidden width") for h in hidden),
+        widths = [self.n_features, *layer_widths(hidden),
                   count(code, "code")]
 
         def stack(sizes):  # Linear layers with SiLU between them, none after the last

@@ -42,6 +42,7 @@ from ._validation import (
     non_negative,
     number,
     positive,
+    widths,
 )
 from .samplers import langevin
 
@@ -65,7 +66,7 @@ InitFn = Callable[[int, torch.Generator | None], torch.Tensor]
 
 
 def _mlp(n_in: int, hidden, n_out: int) -> nn.Sequential:
-    hidden = [count(h, "hidden width") for h in hidden]
+    hidden = widths(hidden)
     if not hidden:
         raise ValueError("hidden must list at least one layer width, e.g. (128, 128)")
     layers: list[nn.Module] = []

@@ -365,6 +365,8 @@ CASES = [
     # ---- ebm --------------------------------------------------------------------------------
     ("mlp-energy-generator", lambda: ebm.MLPEnergy(2, generator=NP_RNG), ArgumentTypeError,
      GENERATOR),
+    ("mlp-energy-int-hidden", lambda: ebm.MLPEnergy(2, hidden=128), ValueError,
+     "list of layer widths"),
     ("mlp-energy-shape", lambda: ENERGY_NET(torch.zeros(3, 5)), ValueError, "flatten"),
     ("train-ebm-int-model", lambda: ebm.train_ebm(5, X2, 1), ArgumentTypeError,
      "model must be a torch.nn.Module"),
@@ -433,6 +435,8 @@ CASES = [
     # ---- anomaly ----------------------------------------------------------------------------
     ("autoencoder-generator", lambda: anomaly.Autoencoder(2, generator=NP_RNG),
      ArgumentTypeError, GENERATOR),
+    ("autoencoder-int-hidden", lambda: anomaly.Autoencoder(4, hidden=64), ValueError,
+     "list of layer widths"),
     ("train-autoencoder-int", lambda: anomaly.train_autoencoder(5, X2), ArgumentTypeError,
      "model must be a torch.nn.Module"),
     ("scores-table-int", lambda: anomaly.scores_table(5, X2, Y2), ArgumentTypeError,
