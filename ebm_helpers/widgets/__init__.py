@@ -21,6 +21,7 @@ One module per explorer; this package re-exports every public name, so notebooks
 | ``noise_level`` | perturbed density and score field against σ | 08 |
 | ``diffusion_time`` | forward and reverse diffusion at time t | 09 |
 | ``threshold`` | anomaly threshold at a target false-positive rate | 11 |
+| ``transverse_field`` | a quantum Boltzmann machine's P_v and ⟨σˣ⟩ against Γ and β | 14 |
 """
 
 from .base import explorer
@@ -40,6 +41,8 @@ from .temperature import *  # noqa: F403
 from .temperature import __all__ as _temperature
 from .threshold import *  # noqa: F403
 from .threshold import __all__ as _threshold
+from .transverse_field import *  # noqa: F403
+from .transverse_field import __all__ as _transverse_field
 
 __all__ = ["explorer", *_temperature, *_hopfield, *_gibbs, *_cd, *_langevin, *_noise,
-           *_diffusion, *_threshold]
+           *_diffusion, *_threshold, *_transverse_field]
