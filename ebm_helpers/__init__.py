@@ -9,8 +9,9 @@ energy distance, TV/KL, AUROC, calibration), ``plotting`` (the figure style), ``
 importance sampling), ``sklearn`` (a scikit-learn ``BernoulliRBM`` drop-in), ``dbn`` (deep
 belief networks: greedy stacking, fine-tuning, generation), ``cf`` (softmax RBMs for ratings,
 with baselines), ``ebm`` (neural energies trained with short-run Langevin and a replay buffer;
-JEM), ``score`` (score matching and annealed Langevin), ``diffusion`` (DDPM/DDIM) and
-``anomaly`` (anomaly scores, baselines and thresholds).
+JEM), ``score`` (score matching and annealed Langevin), ``diffusion`` (DDPM/DDIM),
+``anomaly`` (anomaly scores, baselines and thresholds) and ``quantum`` (quantum Boltzmann
+machines by exact diagonalisation).
 Notebooks import these modules; importing the package changes no global state.
 """
 

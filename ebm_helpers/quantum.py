@@ -111,7 +111,7 @@ def _check_size(n: int) -> int:
         raise ValueError(
             f"{n} qubits need a dense {2**n} × {2**n} float64 Hamiltonian of "
             f"{_mib(dense_matrix_bytes(n))}, and its eigendecomposition and the exact gradient "
-            f"hold about four such matrices ({_mib(4 * dense_matrix_bytes(n))}); exact "
+            f"hold about six such matrices ({_mib(6 * dense_matrix_bytes(n))}); exact "
             f"diagonalisation here is limited to {MAX_QUBITS} qubits "
             f"({_mib(dense_matrix_bytes(MAX_QUBITS))} per matrix). Use fewer qubits, or a "
             "sampler (quantum Monte Carlo, a quantum annealer) for larger machines."
