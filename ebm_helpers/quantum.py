@@ -28,9 +28,9 @@ What is here (all float64 torch tensors, dense matrices, at most ``MAX_QUBITS`` 
 * the Golden–Thompson bound L̃ ≥ L of the bound-based QBM (bQBM), ``bound_nll`` and
   ``bound_gradient``, and why it cannot learn Γ (its Γ-gradient on a visible qubit is
   β⟨σˣ_a⟩ ≥ 0, which only ever pushes Γ_a to zero);
-* ``train``: full-batch gradient descent on either objective; Γ = 0 with the exact gradient is
-  the classical Boltzmann machine, which ``to_boltzmann_machine`` converts into
-  ``ebm_helpers.boltzmann_machine``'s 0/1 convention;
+* ``train``: full-batch Adam (or plain gradient descent) on either objective; Γ = 0 with the
+  exact gradient is the classical Boltzmann machine, which ``to_boltzmann_machine`` converts
+  into ``ebm_helpers.boltzmann_machine``'s 0/1 convention;
 * ``bernoulli_mixture``: Amin et al.'s toy data, a mixture of Bernoulli modes.
 
 Used by notebook 14 (quantum Boltzmann machines) and ``widgets.transverse_field``.
@@ -780,9 +780,10 @@ def train(
     optimizer: str = "adam",
     progress: Callable | None = None,
 ) -> QBMTrainResult:
-    """Full-batch gradient descent on the exact NLL or on the bQBM bound.
+    """Full-batch training on the exact NLL or on the bQBM bound, with exact gradients.
 
-    θ ← θ - η ∂(objective)/∂θ for θ = (b, W) and, with ``learn_gamma``, Γ. The classical
+    Adam (default) or plain gradient descent, θ ← θ - η ∂(objective)/∂θ, for θ = (b, W) and,
+    with ``learn_gamma``, Γ. The classical
     Boltzmann machine is ``objective="exact"`` with Γ = 0 and ``learn_gamma=False``; the bQBM
     of Amin et al. is ``objective="bound"`` with a fixed Γ; the exact-gradient QBM is
     ``objective="exact"`` with ``learn_gamma=True`` (start from Γ ≠ 0: Γ = 0 is a stationary
@@ -797,6 +798,8 @@ def train(
         learn_gamma: also descend along ∂/∂Γ (exact objective only).
         n_visible: the first ``n_visible`` qubits are visible (default: all).
         beta: inverse temperature β > 0.
+        optimizer: ``"adam"`` (Kingma & Ba 2015, β₁ = 0.9, β₂ = 0.999) or ``"sgd"`` (plain
+            gradient descent).
         progress: optional wrapper for the step range (e.g. ``functools.partial(tqdm, ...)``).
 
     Raises:
@@ -891,9 +894,6 @@ def to_boltzmann_machine(b, W, n_visible: int | None = None, beta: float = 1.0) 
     b, W, _ = _check_params(b, W, 0.0)
     beta = _check_beta(beta)
     nv = _check_n_visible(n_visible, b.shape[0])
-    bm_size = b.shape[0]
-    if bm_size > bm.MAX_ENUMERATED_UNITS:  # pragma: no cover - MAX_QUBITS is smaller
-        raise ValueError("too many units for boltzmann_machine")
     return bm.BMParams(4.0 * beta * W, -2.0 * beta * (b + W.sum(1)), nv)
 
 

@@ -479,13 +479,14 @@ print(f"after {STEPS_DEMO} steps: mean Γ {gamma_bound[-1]:.1e} (bound), "
       f"{exact_demo.curve('gamma')[-1]:.2f} (exact); KL(data ‖ model) {kl_after_bound:.4f} "
       f"(bound), {exact_demo.curve('kl')[-1]:.4f} (exact)")
 assert np.all(np.diff(gamma_bound) < 0) and gamma_bound[-1] < 1e-3
-assert exact_demo.curve("gamma")[-1] > 0.3 and exact_demo.curve("kl")[-1] < kl_after_bound
+assert exact_demo.curve("gamma")[-1] > 0.3
 
 # %% [markdown]
 # Under the bound every step lowers $\Gamma$, towards the classical machine; the exact gradient
-# keeps a finite transverse field on the same data and ends with the lower KL (both asserted).
-# The bQBM is therefore a classical-style learning rule with a fixed amount of "quantumness"
-# chosen by hand.
+# keeps a finite transverse field on the same data (both asserted). On this easy 4-qubit toy
+# both end with a small KL (printed); the point is only where each rule takes $\Gamma$. The bQBM
+# is therefore a classical-style learning rule with a fixed amount of "quantumness" chosen by
+# hand.
 #
 # ## 4. Amin et al.'s fully visible experiment, at laptop size
 #
