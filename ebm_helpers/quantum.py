@@ -46,8 +46,8 @@ import numpy as np
 import torch
 
 from . import boltzmann_machine as bm
-from ._training import History
-from ._validation import count, positive
+from ._training import DivergenceGuard, History
+from ._validation import as_generator, check_cost, count, positive
 
 __all__ = [
     "MAX_QUBITS",
@@ -305,6 +305,7 @@ def random_parameters(
     """Random b ~ N(0, scale²) (n,) and symmetric zero-diagonal W, W_ab ~ N(0, scale²) (a < b)."""
     n = _check_size(count(n, "n"))
     scale = positive(scale, "scale")
+    generator = as_generator(generator)
     b = scale * torch.randn(n, generator=generator, dtype=torch.float64)
     a = torch.triu(scale * torch.randn(n, n, generator=generator, dtype=torch.float64), 1)
     return b, a + a.T
@@ -803,9 +804,10 @@ def train(
         progress: optional wrapper for the step range (e.g. ``functools.partial(tqdm, ...)``).
 
     Raises:
-        ValueError: bad input, or ``learn_gamma`` with the bound (it drives Γ to 0).
-        RuntimeError: when training runs away (lower η): a parameter with β·|θ| > 100, or a
-            KL more than 10 · n_visible · log 2 nats above its start.
+        ValueError: bad input, ``learn_gamma`` with the bound (it drives Γ to 0), or a run
+            estimated at more than about a minute of CPU (``n_steps`` · 8^n work).
+        RuntimeError: when training diverges (lower η): a parameter with β·|θ| > 100, or a KL
+            more than ten times max(its start, n_visible · log 2).
     """
     b, W, g = _check_params(b, W, gamma)
     b, W, g = b.clone(), W.clone(), g.clone()
@@ -824,24 +826,25 @@ def train(
             "always, so descent only drives Γ_a to 0 (the classical machine). Keep Γ fixed "
             "(learn_gamma=False) or use objective='exact'"
         )
+    n = b.shape[0]
+    per_step = float(n * n * 2**n) if (not learn_gamma and bool((g == 0).all())) else 8.0**n
+    check_cost(n_steps * per_step, "n_steps (or the number of qubits)",
+               f"{n_steps} training steps on {n} qubits (each an O(8^n) eigendecomposition)")
     entropy = _entropy(p)
     history = History()
     steps = range(n_steps) if progress is None else progress(range(n_steps))
-    step = 0
     state = gibbs_state(b, W, g, beta)
 
-    limit: list[float] = []  # set from the first KL
+    # β·|θ| above _MAX_FIELD puts probabilities below e^-200, where the KL measures rounding;
+    # a KL ten times the uniform model's (n_v log 2) is a run that has left the data behind
+    guard = DivergenceGuard(
+        "QBM training", f"lower learning_rate (now {lr:g}), e.g. 10×", params=(b, W, g),
+        max_param=_MAX_FIELD / beta, loss_factor=10.0, loss_floor=nv * math.log(2),
+        cause="the learning rate is probably too high, so each step overshoots")
 
-    def record(state: GibbsState, bound: float | None) -> None:
+    def record(state: GibbsState, bound: float | None, when: str) -> None:
         value = _nll(p, _visible_from_state(state, nv))
-        kl = max(value - entropy, 0.0)
-        if not limit:
-            limit.append(kl + 10 * nv * math.log(2))
-        if not math.isfinite(value) or kl > limit[0]:
-            raise RuntimeError(
-                f"QBM training is running away at step {step}: KL(data ‖ model) = {kl:.3g} "
-                f"nats, far above its start (the uniform model is at most {nv * math.log(2):.3g}"
-                f"); lower learning_rate (now {lr:g})")
+        kl = guard.check_loss(when, max(value - entropy, 0.0) if math.isfinite(value) else value)
         history._add("nll", value)
         history._add("kl", kl)
         history._add("gamma", float(g.abs().mean()))
@@ -855,24 +858,19 @@ def train(
             grad = _exact_gradient(state, p, nv)
         else:
             grad = _bound_gradient(b, W, g, p, nv, beta, state)
-        record(state, grad.value if objective == "bound" else None)
+        record(state, grad.value if objective == "bound" else None, f"before step {step + 1}")
         db, dW, dg = update(step, grad)
-        b, W = b - db, W - dW
+        b.sub_(db)  # in place: the guard watches these tensors
+        W.sub_(dW)
         if learn_gamma:
-            g = g - dg
-        largest = beta * max(float(b.abs().max()), float(W.abs().max()), float(g.abs().max()))
-        if not math.isfinite(largest) or largest > _MAX_FIELD:
-            raise RuntimeError(
-                f"QBM training is running away at step {step}: β·|parameter| reached "
-                f"{largest:.3g} (> {_MAX_FIELD:g}, where probabilities fall below e^-200 and "
-                f"the KL only measures rounding); lower learning_rate (now {lr:g})")
+            g.sub_(dg)
+        guard.check_params(f"at step {step + 1}")
         state = gibbs_state(b, W, g, beta)
-    step = n_steps
     final_bound = None
     if objective == "bound":
         log_tr, _ = _bound_terms(b, W, g, p, nv, beta, with_moments=False)
         final_bound = -log_tr + state.log_partition
-    record(state, final_bound)
+    record(state, final_bound, f"after step {n_steps}")
     return QBMTrainResult(b, W, g, history)
 
 
@@ -916,6 +914,7 @@ def bernoulli_mixture(
     """
     n = _check_size(count(n, "n"))
     m = count(n_modes, "n_modes")
+    generator = as_generator(generator)
     p = float(p)
     if not 0.5 < p < 1.0:
         raise ValueError(f"p must be in (0.5, 1) (the probability a bit copies its centre), "

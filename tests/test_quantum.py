@@ -6,6 +6,7 @@ finite differences for the gradients, and the Golden–Thompson inequality for t
 from __future__ import annotations
 
 import math
+import time
 
 import numpy as np
 import pytest
@@ -398,8 +399,22 @@ def test_training_divergence_is_a_clear_runtime_error():
     gen = torch.Generator().manual_seed(2)
     p, _ = quantum.bernoulli_mixture(4, 2, 0.99, gen)
     b0, W0 = quantum.random_parameters(4, gen)
-    with pytest.raises(RuntimeError, match="lower"):
+    with pytest.raises(RuntimeError, match=r"QBM training diverged at step 1: a parameter.*"
+                                           r"lower learning_rate \(now 10000\)"):
         quantum.train(p, b0, W0, 1.0, 50, 1e4, optimizer="sgd", beta=5.0)
+    with pytest.raises(RuntimeError, match="QBM training diverged"):
+        quantum.train(p, b0, W0, 0.0, 50, 30.0, optimizer="sgd")
+
+
+def test_training_that_would_take_minutes_is_refused_up_front():
+    b, W = torch.zeros(12, dtype=F64), torch.zeros(12, 12, dtype=F64)
+    p = torch.full((2**12,), 2.0**-12, dtype=F64)
+    t0 = time.process_time()
+    with pytest.raises(ValueError, match="shrink n_steps"):
+        quantum.train(p, b, W, 1.0, 10, 0.1)
+    assert time.process_time() - t0 < 1.0
+    with pytest.raises(TypeError, match=r"torch\.Generator"):
+        quantum.bernoulli_mixture(4, 2, 0.9, generator=0)
 
 
 def test_bernoulli_mixture():
