@@ -65,9 +65,8 @@ lint: venv
 bench: venv
 	$(PY) benchmarks/notebook_times.py
 
-# Static HTML of the collection (offline; equations need MathJax from the web to render).
-book: venv
-	$(VENV)/bin/jupyter nbconvert --to html --output-dir _build/html notebooks/[0-9][0-9]_*.ipynb
+# Static HTML of the collection: the offline site (`make site`, below), under its old name.
+book: site
 
 # ---- Classroom and publishing: slides, the static site (README, "Teaching with the collection") ----
 WEB_DIR   := tools/web
@@ -108,7 +107,7 @@ site: publish-venv web-assets
 # page in headless Chromium with the network blocked. CI runs it after `make test`.
 publish-check: chromium slides site
 	$(PY) tools/offline_check.py _build/slides _build/site
-	EBM_PUBLISH_BUILT=1 $(PY) -m pytest -p no:nbval -o addopts="" -q -m publish tests/browser/test_publish.py
+	EBM_PUBLISH_BUILT=1 $(PY) -m pytest -q tests/browser/test_publish.py
 
 clean:
 	rm -rf $(VENV) _build test-artifacts .pytest_cache .ruff_cache $(WEB_DIR)/node_modules
