@@ -7,9 +7,9 @@ tree in ``_build/site-src/`` (with a copy of ``tools/site/conf.py``) and runs ``
 - ``index.md``, the front page: the README's title, its opening paragraph, a Binder badge, the
   two commands and the README's reading-order table (links rewritten to the site's pages), with
   a table of contents in reading order (the sidebar navigation);
-- one copy of every ``notebooks/NN_topic.ipynb``, with a launch-badge cell at its top (Binder,
-  the ``.ipynb`` download, the slides) and the live-widget outputs replaced by a note (the
-  static figure beside each explorer carries the lesson; a widget needs a kernel);
+- one copy of every ``notebooks/NN_topic.ipynb``, with a Binder launch badge at its top and
+  the live-widget outputs replaced by a note (the static figure beside each explorer carries
+  the lesson; a widget needs a kernel); the theme's download button offers the ``.ipynb``;
 - ``_static/``: MathJax 3 from ``tools/web/node_modules`` (``make web-assets``), the local
   Binder badge and the site's stylesheet.
 
@@ -70,20 +70,16 @@ def binder_url(settings: dict[str, str], path: str) -> str:
 
 def badges_html(settings: dict[str, str], notebook: str | None) -> str:
     target = f"notebooks/{notebook}.ipynb" if notebook else "notebooks/00_roadmap.ipynb"
-    parts = [f'<a href="{binder_url(settings, target)}"><img src="{{static}}binder-badge.svg" '
-             f'alt="launch on Binder" height="20"></a>']
-    if notebook:
-        parts.append(f'<a href="{{static}}notebooks/{notebook}.ipynb" download>'
-                     "download the notebook (.ipynb)</a>")
-    return '<p class="ebm-badges">' + " ".join(parts) + "</p>"
+    return (f'<p class="ebm-badges"><a href="{binder_url(settings, target)}">'
+            f'<img src="_static/binder-badge.svg" alt="launch on Binder" height="20"></a></p>')
 
 
 def readme_parts() -> tuple[str, str, str]:
     """The README's title, first paragraph and reading-order table."""
     text = (REPO / "README.md").read_text()
     title = re.search(r"^# (.+)$", text, re.M).group(1).strip()
-    after_title = text.split("\n", 1)[1].strip()
-    intro = after_title.split("\n\n", 1)[0].strip()
+    paragraphs = [p.strip() for p in text.split("\n", 1)[1].split("\n\n") if p.strip()]
+    intro = next(p for p in paragraphs if not p.startswith(("[![", "<")))  # skip the badges
     match = re.search(r"^## Reading order\s*\n(.*?)(?=^## |\Z)", text, re.M | re.S)
     if not match:
         raise RuntimeError("README.md has no '## Reading order' section for the front page")
@@ -95,7 +91,7 @@ def readme_parts() -> tuple[str, str, str]:
 
 def front_page(stems: list[str], settings: dict[str, str]) -> str:
     title, intro, table = readme_parts()
-    badges = badges_html(settings, None).replace("{static}", "_static/")
+    badges = badges_html(settings, None)
     toc = "\n".join(stems)
     return f"""# {title}
 
@@ -131,8 +127,7 @@ figure drawn beside it. Lecture slides of every notebook: `make slides`.
 def site_notebook(nb, stem: str, settings: dict[str, str]) -> nbformat.NotebookNode:
     """A notebook copy for the site: launch badges on top, widget outputs replaced."""
     nb = build_slides.static_copy(nb, hide_long_inputs=False)
-    badge = nbformat.v4.new_markdown_cell(badges_html(settings, stem).replace(
-        "{static}", "_static/"))
+    badge = nbformat.v4.new_markdown_cell(badges_html(settings, stem))
     badge.metadata["tags"] = ["ebm-badges"]
     nb.cells.insert(0, badge)
     return nb
@@ -151,12 +146,10 @@ def write_source(notebooks: list[Path], src: Path) -> list[str]:
     shutil.copy2(TOOLS / "site" / "_static" / "binder-badge.svg", static)
     (static / "ebm-site.css").write_text(SITE_CSS)
     shutil.copy2(TOOLS / "site" / "conf.py", src / "conf.py")
-    (static / "notebooks").mkdir()
     stems = []
     for path in notebooks:
         nb = nbformat.read(path, as_version=4)
         nbformat.write(site_notebook(nb, path.stem, settings), src / path.name)
-        shutil.copy2(path, static / "notebooks" / path.name)  # the download link's target
         stems.append(path.stem)
     (src / "index.md").write_text(front_page(stems, settings))
     return stems

@@ -44,7 +44,7 @@ html_static_path = ["_static"]
 html_css_files = ["ebm-site.css"]
 html_last_updated_fmt = None
 html_show_sourcelink = False
-html_copy_source = False
+html_copy_source = True  # the download button's .ipynb
 html_search_language = "en"
 
 _repository = os.environ.get("EBM_SITE_REPOSITORY", "")
