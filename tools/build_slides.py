@@ -66,6 +66,7 @@ SLIDES_CSS = """\
 .reveal .jp-OutputArea-output img { max-height: 62vh; width: auto; }
 .reveal .ebm-live-note { font-size: 0.7em; font-style: italic; color: #555; }
 .reveal details { font-size: 0.8em; }
+.reveal .jp-CodeCell .jp-InputArea pre, .reveal .jp-OutputArea pre { font-size: 15px; }
 .reveal h1, .reveal h2, .reveal h3 { text-transform: none !important; }
 .reveal h1 { font-size: 1.9em !important; }
 .reveal h2 { font-size: 1.4em !important; }
