@@ -49,7 +49,9 @@ _PRINTED_URL = re.compile(r"http://127\.0\.0\.1:\d+/\S+")
 
 
 def _notebook_mtimes() -> dict[str, int]:
-    return {p.name: p.stat().st_mtime_ns for p in (REPO_ROOT / "notebooks").iterdir()}
+    # The notebook pairs only: JupyterLab keeps checkpoints in .ipynb_checkpoints/ (git-ignored).
+    return {p.name: p.stat().st_mtime_ns
+            for p in (REPO_ROOT / "notebooks").glob("[0-9][0-9]_*.*")}
 
 
 def _wait_for_url(process: subprocess.Popen, log_path: Path) -> str:
