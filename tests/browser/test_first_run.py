@@ -142,12 +142,16 @@ def test_presentation_mode(
                   wait_for_kernel=False)
     notebook = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden)")
     expect(notebook.locator("h1").first).to_be_visible()
+    paragraph = notebook.locator(".jp-RenderedMarkdown p").first
+    font_px = "el => parseFloat(getComputedStyle(el).fontSize)"
+    normal_px = paragraph.evaluate(font_px)
     page.evaluate(_PRESENT_JS, True)
     expect(page.locator("#main.jp-mod-presentationMode")).to_have_count(1)
     page.wait_for_function(
         "() => document.querySelectorAll('.jp-NotebookPanel mjx-container').length > 0"
     )
     page.screenshot(path=str(artifacts_dir / "presentation-mode.png"))
+    assert paragraph.evaluate(font_px) > normal_px, "Presentation Mode did not enlarge the text"
     math = notebook.evaluate(MATH_COUNTS_JS)
     raw = notebook.evaluate(RAW_TEX_JS)
     assert math["typeset"] > 20 and math["errors"] == 0, math
