@@ -1,5 +1,6 @@
 # ebm-notebooks: the two commands are `make lab` and `make test`; each sets up .venv first.
-# Other targets: sync (pair .py <-> .ipynb), notebooks (re-execute in full mode), lint, bench, book.
+# Other targets: sync (pair .py <-> .ipynb), notebooks (re-execute in full mode), lint, bench, book;
+# classroom and publishing: slide-metadata, slides, site, publish-check (see that section below).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -18,8 +19,10 @@ endif
 
 .PHONY: lab test venv chromium sync notebooks lint bench book clean
 
+# tools/lab/jupyter_server_config.py: serve notebooks/, land on 00_roadmap.ipynb (the URL printed),
+# no news pop-up, the .py twins hidden from the file browser.
 lab: venv
-	$(VENV)/bin/jupyter lab notebooks/00_roadmap.ipynb $(LAB_FLAGS)
+	$(VENV)/bin/jupyter lab --config=tools/lab/jupyter_server_config.py $(LAB_FLAGS)
 
 test: venv chromium
 	EBM_FAST=1 $(PY) -m pytest
@@ -56,15 +59,55 @@ notebooks: sync
 	done
 
 lint: venv
-	$(VENV)/bin/ruff check ebm_helpers tests notebooks benchmarks
+	$(VENV)/bin/ruff check ebm_helpers tests notebooks benchmarks tools
 
 # Time every notebook in fast and full mode; 00_roadmap shows the table this writes.
 bench: venv
 	$(PY) benchmarks/notebook_times.py
 
-# Static HTML of the collection (offline; equations need MathJax from the web to render).
-book: venv
-	$(VENV)/bin/jupyter nbconvert --to html --output-dir _build/html notebooks/[0-9][0-9]_*.ipynb
+# Static HTML of the collection: the offline site (`make site`, below), under its old name.
+book: site
+
+# ---- Classroom and publishing: slides, the static site (README, "Teaching with the collection") ----
+WEB_DIR   := tools/web
+WEB_STAMP := $(WEB_DIR)/node_modules/.installed
+PUB_STAMP := $(VENV)/.publish-installed
+
+.PHONY: slide-metadata slides site web-assets publish-venv publish-check
+
+# Write slideshow.slide_type into every notebook pair (.py and .ipynb) from the rules in
+# tools/slides.py and tools/slide_overrides.toml; prints slide counts and lecture lengths.
+slide-metadata: venv
+	$(PY) tools/slides.py write
+
+# reveal.js, MathJax, require.js, jQuery from npm (versions in tools/web/package-lock.json).
+web-assets: $(WEB_STAMP)
+
+$(WEB_STAMP): $(WEB_DIR)/package.json $(WEB_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js (e.g. apt-get install npm)"; exit 1; }
+	cd $(WEB_DIR) && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+# Sphinx, MyST-NB and the Sphinx Book Theme, only for `make site` (`make lab` stays lean).
+publish-venv: $(PUB_STAMP)
+
+$(PUB_STAMP): $(STAMP) tools/publish-requirements.txt
+	$(PY) -m pip install --quiet -r tools/publish-requirements.txt
+	@touch $@
+
+# _build/slides/NN_topic.slides.html, offline (open _build/slides/index.html).
+slides: venv web-assets
+	$(PY) tools/build_slides.py
+
+# _build/site/ (open _build/site/index.html), offline, from the stored outputs.
+site: publish-venv web-assets
+	$(PY) tools/build_site.py
+
+# Build slides and site, check that no page loads anything remote, then open a deck and a site
+# page in headless Chromium with the network blocked. CI runs it after `make test`.
+publish-check: chromium slides site
+	$(PY) tools/offline_check.py _build/slides _build/site
+	EBM_PUBLISH_BUILT=1 $(PY) -m pytest -q tests/browser/test_publish.py
 
 clean:
-	rm -rf $(VENV) _build test-artifacts .pytest_cache .ruff_cache
+	rm -rf $(VENV) _build test-artifacts .pytest_cache .ruff_cache $(WEB_DIR)/node_modules

@@ -1,7 +1,15 @@
-"""Fixtures for the real-browser tests: a throwaway JupyterLab server and headless Chromium.
+"""Fixtures for the real-browser tests: one JupyterLab server and headless Chromium.
 
-Every test gets its own server whose root is a fresh temporary directory, so nothing a test
-does (workspaces, checkpoints, kernels) can leak into the repository or into another test.
+One JupyterLab server serves every test of the session (starting one takes tens of seconds on
+2 cores). Its root is a fresh temporary directory, and each test works in a folder of its own
+there (``LabServer.new_folder``; ``lab.open_notebook`` copies a notebook into one and opens it
+with ``?reset``), so nothing a test does (workspaces, checkpoints) leaks into the repository
+or into another test; ``lab_page`` deletes the test's kernel sessions when it ends, and the
+slice of the server log written during the test is kept in ``test-artifacts/browser/``.
+
+Every page is offline: requests to any address but this machine (127.0.0.1, localhost, files)
+are aborted and recorded in the ``network`` fixture, and a test fails at teardown if it made
+one. Helpers for driving JupyterLab live in ``lab.py``.
 """
 
 from __future__ import annotations
@@ -18,8 +26,9 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
@@ -60,15 +69,58 @@ LAB_SETTINGS = {
 
 @dataclass
 class LabServer:
-    """A running JupyterLab server."""
+    """A running JupyterLab server, shared by the tests of a session."""
 
     url: str
     root_dir: Path
     log_path: Path
     process: subprocess.Popen
+    _n_folders: int = 0
 
     def log_tail(self, n_chars: int = 4000) -> str:
         return self.log_path.read_text(errors="replace")[-n_chars:]
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size
+
+    def log_since(self, offset: int) -> bytes:
+        with self.log_path.open("rb") as log:
+            log.seek(offset)
+            return log.read()
+
+    def new_folder(self, hint: str = "t") -> str:
+        """A new, empty folder under the server root (its path relative to the root)."""
+        self._n_folders += 1
+        safe_hint = re.sub(r"[^\w.-]+", "_", hint)
+        name = f"{self._n_folders:03d}-{safe_hint}"
+        (self.root_dir / name).mkdir()
+        return name
+
+
+_LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# Every URL that leaves this machine. Playwright hands a regular expression to the browser, so
+# only these requests are intercepted; JupyterLab's own hundreds of requests are not slowed.
+_NON_LOCAL_URL = re.compile(
+    r"^(?!(?:https?|wss?)://(?:127\.0\.0\.1|localhost|\[::1\])(?::\d+)?(?:[/?#]|$)"
+    r"|(?:file|data|blob|about|chrome|chrome-extension|devtools):)",
+    re.IGNORECASE,
+)
+
+
+def is_local_url(url: str) -> bool:
+    """Whether a browser request stays on this machine (loopback, files, inline data)."""
+    parts = urlsplit(url)
+    if parts.scheme in ("file", "data", "blob", "about", "chrome", "chrome-extension"):
+        return True
+    return (parts.hostname or "") in _LOCAL_HOSTS
+
+
+@dataclass
+class NetworkLog:
+    """Requests a test's pages made: the remote ones were aborted and are listed here."""
+
+    blocked: list[str] = field(default_factory=list)
+    n_local: int = 0
 
 
 def _free_port() -> int:
@@ -134,27 +186,26 @@ def artifacts_dir() -> Path:
     return ARTIFACTS_DIR
 
 
-@pytest.fixture
-def lab_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LabServer]:
+def _start_lab_server(base: Path) -> LabServer:
     """JupyterLab on a free 127.0.0.1 port, serving an empty directory, no token, no password."""
-    root_dir = tmp_path / "root"
-    settings_dir = tmp_path / "lab-settings"
-    for path in (root_dir, settings_dir, tmp_path / "workspaces", tmp_path / "runtime"):
+    root_dir = base / "root"
+    settings_dir = base / "lab-settings"
+    for path in (root_dir, settings_dir, base / "workspaces", base / "runtime"):
         path.mkdir()
     _write_lab_settings(settings_dir)
 
     env = dict(os.environ)
     env.update(
         JUPYTERLAB_SETTINGS_DIR=str(settings_dir),
-        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
-        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTERLAB_WORKSPACES_DIR=str(base / "workspaces"),
+        JUPYTER_RUNTIME_DIR=str(base / "runtime"),
         EBM_FAST="1",
         # Kernels launched as plain `python` must be the venv's, as with an activated venv.
         PATH=os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")]),
         PYTHONPATH=os.pathsep.join(p for p in [str(REPO_ROOT), env.get("PYTHONPATH")] if p),
     )
     port = _free_port()
-    log_path = tmp_path / "jupyterlab.log"
+    log_path = base / "jupyterlab.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
@@ -182,13 +233,40 @@ def lab_server(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[LabSe
     server = LabServer(f"http://127.0.0.1:{port}", root_dir, log_path, process)
     try:
         _wait_until_serving(server)
+    except BaseException:
+        _stop(process)
+        raise
+    return server
+
+
+def _artifact_name(node_name: str) -> str:
+    return re.sub(r"[^\w.-]+", "_", node_name).strip("_")
+
+
+@pytest.fixture(scope="session")
+def lab_server(tmp_path_factory: pytest.TempPathFactory,
+               chromium_executable: Path) -> Iterator[LabServer]:
+    """The session's JupyterLab server (started on first use, stopped after the last test)."""
+    server = _start_lab_server(tmp_path_factory.mktemp("jupyterlab"))
+    try:
         yield server
     finally:
-        _stop(process)
+        _stop(server.process)
+        ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+        shutil.copy(server.log_path, ARTIFACTS_DIR / "jupyterlab-session.log")
+
+
+@pytest.fixture
+def lab_log(lab_server: LabServer, request: pytest.FixtureRequest) -> Iterator[LabServer]:
+    """Keeps the part of the shared server's log written during this test as an artefact."""
+    offset = lab_server.log_size()
+    try:
+        yield lab_server
+    finally:
         # The server log is the first thing to read when a browser test fails.
         ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
-        name = re.sub(r"[^\w.-]+", "_", request.node.name).strip("_")
-        shutil.copy(log_path, ARTIFACTS_DIR / f"{name}-jupyterlab.log")
+        name = _artifact_name(request.node.name)
+        (ARTIFACTS_DIR / f"{name}-jupyterlab.log").write_bytes(lab_server.log_since(offset))
 
 
 @pytest.fixture(scope="session")
@@ -205,14 +283,44 @@ def browser(chromium_executable: Path) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def network() -> NetworkLog:
+    """The requests of this test's pages (see ``page``)."""
+    return NetworkLog()
+
+
+@pytest.fixture
+def page(browser: Browser, network: NetworkLog) -> Iterator[Page]:
+    """A fresh page whose requests to anywhere but this machine are aborted and counted.
+
+    The test fails at teardown if a page tried to reach the network: the collection must work
+    offline, so a remote script, stylesheet, font or API call is a defect even when the page
+    still looks right without it.
+    """
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
+
+    def block(route_):
+        url = route_.request.url
+        if is_local_url(url):  # the two tests of locality must agree
+            route_.continue_()
+            raise AssertionError(f"_NON_LOCAL_URL matched a local URL: {url}")
+        network.blocked.append(url)
+        route_.abort("internetdisconnected")
+
+    def count(request):
+        if is_local_url(request.url):
+            network.n_local += 1
+
+    context.route(_NON_LOCAL_URL, block)
+    context.on("request", count)
     page = context.new_page()
     page.set_default_timeout(EXPECT_TIMEOUT_MS)
     try:
         yield page
     finally:
         context.close()
+    assert not network.blocked, (
+        f"{len(network.blocked)} request(s) to the network were blocked: {network.blocked[:5]}"
+    )
 
 
 # Kernels belong to the server, not to the page: closing the browser would leave them running.
@@ -234,14 +342,19 @@ async () => {
 """
 
 
+def delete_sessions(page: Page, server_url: str) -> dict:
+    """Delete every kernel session of the server from inside ``page`` (see above)."""
+    if not page.url.startswith(server_url):
+        page.goto(f"{server_url}/api/status")
+    return page.evaluate(_DELETE_SESSIONS_JS)
+
+
 @pytest.fixture
-def lab_page(lab_server: LabServer, page: Page) -> Iterator[Page]:
-    """A page on `lab_server` whose kernel sessions are deleted before browser and server stop."""
+def lab_page(lab_log: LabServer, page: Page) -> Iterator[Page]:
+    """A page on the shared server whose kernel sessions are deleted when the test ends."""
     try:
         yield page
     finally:
-        if not page.url.startswith(lab_server.url):
-            page.goto(f"{lab_server.url}/api/status")
-        result = page.evaluate(_DELETE_SESSIONS_JS)
+        result = delete_sessions(page, lab_log.url)
         assert all(status == 204 for status in result["statuses"]), result
         assert result["kernelsLeft"] == 0, result
