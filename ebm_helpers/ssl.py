@@ -669,6 +669,7 @@ def train_ijepa(
     progress: bool | None = None,
     hidden=(256,),
     momentum: float = 0.996,
+    final_momentum: float = 1.0,
     callback: Callable | None = None,
     max_loss: float = 1e6,
 ) -> tuple[MLPEncoder, History]:
@@ -691,7 +692,8 @@ def train_ijepa(
         epochs, batch_size, lr, embed_dim, generator, progress, hidden, callback, max_loss:
             as in ``train_joint_embedding``.
         target: one of ``JEPA_TARGETS``.
-        momentum: m of the EMA target encoder.
+        momentum: m of the EMA target encoder at the first step; it rises linearly to
+            ``final_momentum`` at the last step (I-JEPA's schedule; equal values: constant).
 
     Evaluate the result with ``quadrant_features`` (the representations of the four quadrants,
     like the patch representations I-JEPA's probes read).
@@ -709,8 +711,10 @@ def train_ijepa(
     if target not in JEPA_TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(JEPA_TARGETS)}")
     momentum = float(momentum)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    final_momentum = float(final_momentum)
+    if not 0.0 <= momentum < 1.0 or not momentum <= final_momentum <= 1.0:
+        raise ValueError(f"need 0 ≤ momentum < 1 and momentum ≤ final_momentum ≤ 1, got "
+                         f"{momentum} and {final_momentum}")
     side = _side(x.shape[1])
     masks = quadrant_masks(side)
     n_quadrant = int(masks[0].sum())
@@ -721,8 +725,15 @@ def train_ijepa(
     target_encoder = _frozen_copy(encoder) if target == "representation" else None
     after_step = None
     if target_encoder is not None:
+        n_updates = epochs * (x.shape[0] // min(batch_size, x.shape[0]))
+        done = [0]
+
         def after_step() -> None:
-            ema_update(target_encoder, encoder, momentum)
+            # I-JEPA's schedule: the momentum rises linearly to final_momentum, so the target
+            # changes ever more slowly as training ends
+            m = momentum + (final_momentum - momentum) * done[0] / max(n_updates - 1, 1)
+            ema_update(target_encoder, encoder, m)
+            done[0] += 1
 
     def loss_fn(batch: torch.Tensor):
         q = torch.randint(0, 4, (batch.shape[0],), generator=gen)

@@ -283,6 +283,8 @@ def test_train_ijepa_targets_and_features():
         assert torch.equal(feats[:, :8], q0)
     with pytest.raises(ValueError, match="unknown target"):
         ssl.train_ijepa(x, epochs=1, target="logits", generator=_gen())
+    with pytest.raises(ValueError, match="final_momentum"):
+        ssl.train_ijepa(x, epochs=1, momentum=0.99, final_momentum=0.9, generator=_gen())
 
 
 def test_training_bad_input_and_divergence_guard():
