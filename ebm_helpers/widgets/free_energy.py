@@ -76,7 +76,7 @@ def _draw_free_energy(ax, energies: torch.Tensor, beta, bounds, n_grid: int, dat
     ax.set_xlabel("$y_1$")
     ax.set_ylabel("$y_2$")
     ax.grid(False)
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.85)
     ax.set_title(f"{_beta_label(beta)}: free energy over the plane")
 
 
