@@ -24,7 +24,7 @@ does it for free, pulls the energies of wrong answers up. This module holds
 
 Training loops take an explicit ``torch.Generator``, show ``tqdm.auto`` progress (quiet in fast
 mode), record per-epoch values in ``_training.History`` and stop with a ``RuntimeError`` naming
-the fix when the loss turns non-finite.
+the fix when the loss or the weights diverge (``_training.DivergenceGuard``).
 
 Used by notebook 12 (energy-based learning) and its widget ``widgets.free_energy``.
 """
@@ -41,7 +41,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import config
-from ._training import History, record_epoch
+from ._training import DivergenceGuard, History, record_epoch
 from ._validation import as_points, count, non_negative, positive
 
 __all__ = [
@@ -468,14 +468,6 @@ class LatentEBM(nn.Module):
         return free_energy(self(y), beta)
 
 
-def _loss_guard(epoch: int, loss: torch.Tensor, lr: float, what: str) -> None:
-    if not torch.isfinite(loss):
-        raise RuntimeError(
-            f"{what} training diverged in epoch {epoch}: the loss became NaN or infinite. "
-            f"Lower the learning rate (now lr={lr:g}) or the loss's parameter (margin, γ, β)."
-        )
-
-
 def _minibatch_loop(n: int, loss_fn: Callable[[torch.Tensor], torch.Tensor], params, *,
                     epochs: int, batch_size: int, lr: float, generator: torch.Generator,
                     progress: bool | None, callback: Callable | None, model: nn.Module,
@@ -488,7 +480,10 @@ def _minibatch_loop(n: int, loss_fn: Callable[[torch.Tensor], torch.Tensor], par
     if not isinstance(generator, torch.Generator):
         raise TypeError("generator must be a torch.Generator, e.g. torch.Generator()."
                         "manual_seed(0)")
+    params = list(params)
     optimizer = torch.optim.Adam(params, lr=lr)
+    guard = DivergenceGuard(f"{what} training", f"lower lr (now {lr:g}), e.g. 10×, or the "
+                            "loss's parameter (margin, γ, β)", params=params)
     history = History()
     show = (not config.progress_disabled()) if progress is None else bool(progress)
     for epoch in tqdm(range(1, epochs + 1), disable=not show, desc=f"{what} training",
@@ -498,11 +493,12 @@ def _minibatch_loop(n: int, loss_fn: Callable[[torch.Tensor], torch.Tensor], par
         for start in range(0, n, batch_size):
             rows = order[start:start + batch_size]
             loss = loss_fn(rows)
-            _loss_guard(epoch, loss.detach(), lr, what)
+            value = guard.check_loss(f"in epoch {epoch}", loss)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
-            total += float(loss.detach()) * len(rows)
+            total += value * len(rows)
+        guard.check_params(f"in epoch {epoch}")
         record_epoch(history, {"epoch": epoch, "loss": total / n}, callback, epoch, model)
     return history
 
