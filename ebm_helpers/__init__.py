@@ -10,8 +10,10 @@ importance sampling), ``sklearn`` (a scikit-learn ``BernoulliRBM`` drop-in), ``d
 belief networks: greedy stacking, fine-tuning, generation), ``cf`` (softmax RBMs for ratings,
 with baselines), ``ebm`` (neural energies trained with short-run Langevin and a replay buffer;
 JEM), ``score`` (score matching and annealed Langevin), ``diffusion`` (DDPM/DDIM),
-``anomaly`` (anomaly scores, baselines and thresholds) and ``quantum`` (quantum Boltzmann
-machines by exact diagonalisation).
+``anomaly`` (anomaly scores, baselines and thresholds), ``energy_learning`` (LeCun's loss
+functionals, inference by minimisation, latent free energies), ``ssl`` (joint-embedding
+self-supervised learning, collapse measures, a toy I-JEPA, linear probes) and ``quantum``
+(quantum Boltzmann machines by exact diagonalisation).
 Notebooks import these modules; importing the package changes no global state.
 """
 

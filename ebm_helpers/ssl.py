@@ -22,7 +22,8 @@ and of notebook 13's feature comparison:
 
 Training follows the package's conventions: an explicit ``torch.Generator`` for weights,
 batches and augmentations; ``tqdm.auto`` progress (quiet in fast mode); the per-epoch record in
-``_training.History``; and a divergence guard that stops with a ``RuntimeError`` naming the fix.
+``_training.History``; and the shared ``_training.DivergenceGuard``, which stops a diverging run
+with a ``RuntimeError`` naming the fix.
 
 Used by notebooks 12 (energy-based learning) and 13 (RBM vs modern methods).
 """
@@ -40,7 +41,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from . import config
-from ._training import History, record_epoch
+from ._training import DivergenceGuard, History, record_epoch
 from ._validation import as_points, count, non_negative, positive
 
 __all__ = [
@@ -460,14 +461,6 @@ def embed(encoder: nn.Module, x) -> torch.Tensor:
 
 
 # ----------------------------------------------------------------------------- training
-def _diverged(epoch: int, loss: float, lr: float, what: str) -> RuntimeError:
-    return RuntimeError(
-        f"{what} training diverged in epoch {epoch}: the loss is {loss:.3g}. Lower the "
-        f"learning rate (now lr={lr:g}) or the embedding's scale (a smaller temperature or "
-        "loss weight); the inputs must be images in [0, 1]."
-    )
-
-
 def _fit(x: torch.Tensor, loss_fn: Callable[[torch.Tensor], tuple[torch.Tensor, dict]],
          params: list, epochs: int, batch_size: int, lr: float, generator: torch.Generator,
          progress: bool | None, after_step: Callable[[], None] | None, what: str,
@@ -478,6 +471,9 @@ def _fit(x: torch.Tensor, loss_fn: Callable[[torch.Tensor], tuple[torch.Tensor, 
     batches), Adam on ``loss_fn(batch)``, ``after_step()`` (the EMA update), per-epoch means
     plus the collapse measures ``monitor()`` returns at the end of each epoch."""
     optimizer = torch.optim.Adam(params, lr=lr)
+    guard = DivergenceGuard(
+        f"{what} training", f"lower lr (now {lr:g}), e.g. 10× (1e-3 is typical for Adam), and "
+        "pass images in [0, 1]", params=params, max_loss=max_loss)
     history = History()
     n = x.shape[0]
     batch = min(batch_size, n)
@@ -489,9 +485,7 @@ def _fit(x: torch.Tensor, loss_fn: Callable[[torch.Tensor], tuple[torch.Tensor, 
         n_steps = n // batch
         for b in range(n_steps):
             loss, parts = loss_fn(x[order[b * batch:(b + 1) * batch]])
-            value = float(loss.detach())
-            if not math.isfinite(value) or abs(value) > max_loss:
-                raise _diverged(epoch, value, lr, what)
+            value = guard.check_loss(f"in epoch {epoch}", loss)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -499,6 +493,7 @@ def _fit(x: torch.Tensor, loss_fn: Callable[[torch.Tensor], tuple[torch.Tensor, 
                 after_step()
             for key, v in {"loss": value, **parts}.items():
                 sums[key] = sums.get(key, 0.0) + float(v)
+        guard.check_params(f"in epoch {epoch}")
         means = {k: v / n_steps for k, v in sums.items()}
         record_epoch(history, {"epoch": epoch, **means, **monitor()}, callback, epoch, model)
     return history
@@ -591,8 +586,8 @@ def train_joint_embedding(
         augment_kwargs: ``shift``, ``dropout``, ``noise`` passed to ``augment``.
         callback: ``callback(epoch, encoder, metrics)`` after each epoch; may return a dict of
             values to record.
-        max_loss: a minibatch loss above this (or non-finite) stops training (divergence
-            guard).
+        max_loss: a minibatch loss above this stops training; so do a non-finite loss, a loss
+            grown 1000× beyond its first value and runaway weights (``_training.DivergenceGuard``).
 
     Returns:
         ``(encoder, history)``: the trained ``MLPEncoder`` (in eval mode) and a ``History`` with,
@@ -669,6 +664,7 @@ def train_ijepa(
     progress: bool | None = None,
     hidden=(256,),
     momentum: float = 0.996,
+    final_momentum: float = 1.0,
     callback: Callable | None = None,
     max_loss: float = 1e6,
 ) -> tuple[MLPEncoder, History]:
@@ -691,7 +687,8 @@ def train_ijepa(
         epochs, batch_size, lr, embed_dim, generator, progress, hidden, callback, max_loss:
             as in ``train_joint_embedding``.
         target: one of ``JEPA_TARGETS``.
-        momentum: m of the EMA target encoder.
+        momentum: m of the EMA target encoder at the first step; it rises linearly to
+            ``final_momentum`` at the last step (I-JEPA's schedule; equal values: constant).
 
     Evaluate the result with ``quadrant_features`` (the representations of the four quadrants,
     like the patch representations I-JEPA's probes read).
@@ -709,8 +706,10 @@ def train_ijepa(
     if target not in JEPA_TARGETS:
         raise ValueError(f"unknown target {target!r}; choose one of {', '.join(JEPA_TARGETS)}")
     momentum = float(momentum)
-    if not 0.0 <= momentum < 1.0:
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
+    final_momentum = float(final_momentum)
+    if not 0.0 <= momentum < 1.0 or not momentum <= final_momentum <= 1.0:
+        raise ValueError(f"need 0 ≤ momentum < 1 and momentum ≤ final_momentum ≤ 1, got "
+                         f"{momentum} and {final_momentum}")
     side = _side(x.shape[1])
     masks = quadrant_masks(side)
     n_quadrant = int(masks[0].sum())
@@ -721,8 +720,15 @@ def train_ijepa(
     target_encoder = _frozen_copy(encoder) if target == "representation" else None
     after_step = None
     if target_encoder is not None:
+        n_updates = epochs * (x.shape[0] // min(batch_size, x.shape[0]))
+        done = [0]
+
         def after_step() -> None:
-            ema_update(target_encoder, encoder, momentum)
+            # I-JEPA's schedule: the momentum rises linearly to final_momentum, so the target
+            # changes ever more slowly as training ends
+            m = momentum + (final_momentum - momentum) * done[0] / max(n_updates - 1, 1)
+            ema_update(target_encoder, encoder, m)
+            done[0] += 1
 
     def loss_fn(batch: torch.Tensor):
         q = torch.randint(0, 4, (batch.shape[0],), generator=gen)

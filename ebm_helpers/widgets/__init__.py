@@ -21,6 +21,7 @@ One module per explorer; this package re-exports every public name, so notebooks
 | ``noise_level`` | perturbed density and score field against σ | 08 |
 | ``diffusion_time`` | forward and reverse diffusion at time t | 09 |
 | ``threshold`` | anomaly threshold at a target false-positive rate | 11 |
+| ``free_energy`` | free energy F_β of a latent-variable EBM against β | 12 |
 | ``transverse_field`` | a quantum Boltzmann machine's P_v and ⟨σˣ⟩ against Γ and β | 14 |
 """
 
@@ -29,6 +30,8 @@ from .contrastive_divergence import *  # noqa: F403
 from .contrastive_divergence import __all__ as _cd
 from .diffusion_time import *  # noqa: F403
 from .diffusion_time import __all__ as _diffusion
+from .free_energy import *  # noqa: F403
+from .free_energy import __all__ as _free_energy
 from .gibbs_chain import *  # noqa: F403
 from .gibbs_chain import __all__ as _gibbs
 from .hopfield_recall import *  # noqa: F403
@@ -45,4 +48,4 @@ from .transverse_field import *  # noqa: F403
 from .transverse_field import __all__ as _transverse_field
 
 __all__ = ["explorer", *_temperature, *_hopfield, *_gibbs, *_cd, *_langevin, *_noise,
-           *_diffusion, *_threshold, *_transverse_field]
+           *_diffusion, *_threshold, *_free_energy, *_transverse_field]

@@ -1,0 +1,170 @@
+"""Free-energy explorer of notebook 12: a pure figure function and its ipywidgets layer.
+
+A latent-variable EBM E(y, z) defines the free energy F_β(y) = −(1/β) log mean_z e^{−βE(y, z)}
+(``energy_learning.free_energy``). At large β it is the zero-temperature F∞ = min_z E, low on
+the whole curve of good answers; as β falls it is smoothed towards the mean energy over z,
+whose minimum can sit where there is no data at all. The explorer draws F_β over the (y₁, y₂)
+plane with the data for a β chosen on a slider.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import ipywidgets as widgets
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+
+from ..plotting import grid_2d, new_axes
+from .base import explorer
+
+__all__ = ["FREE_ENERGY_BOUNDS", "free_energy_explorer", "free_energy_figure",
+           "free_energy_panels"]
+
+#: The plane shown by the free-energy explorer (the ellipse toy has semi-axes 2 and 1).
+FREE_ENERGY_BOUNDS = ((-3.0, 3.0), (-2.0, 2.0))
+
+
+def _ellipse_energies(points: torch.Tensor) -> torch.Tensor:
+    from ..energy_learning import ellipse_energy
+
+    z = torch.arange(64, dtype=torch.float64) * (2 * math.pi / 64)
+    return ellipse_energy(points, z)
+
+
+def _energies(energy_fn: Callable | None, points: torch.Tensor) -> torch.Tensor:
+    """E(y, z_k) of every point for every latent value, (m, K), from ``energy_fn``."""
+    if energy_fn is None:
+        return _ellipse_energies(points)
+    if not callable(energy_fn):
+        raise ValueError("energy_fn must map (m, 2) points to (m, K) energies E(y, z_k), e.g. a "
+                         "trained energy_learning.LatentEBM")
+    params = next(iter(getattr(energy_fn, "parameters", lambda: iter(()))()), None)
+    dtype = params.dtype if params is not None else points.dtype
+    with torch.no_grad():
+        e = energy_fn(points.to(dtype))
+    if not isinstance(e, torch.Tensor) or e.ndim != 2 or e.shape[0] != points.shape[0]:
+        shape = tuple(e.shape) if isinstance(e, torch.Tensor) else type(e).__name__
+        raise ValueError(f"energy_fn must return (m, K) energies for m points, got {shape}")
+    return e.double()
+
+
+def _beta_label(beta) -> str:
+    return r"$\beta \to \infty$" if beta is None else rf"$\beta$ = {beta:.3g}"
+
+
+def _draw_free_energy(ax, energies: torch.Tensor, beta, bounds, n_grid: int, data) -> None:
+    from ..energy_learning import free_energy
+
+    f = free_energy(energies, beta).reshape(n_grid, n_grid).numpy()
+    (x0, x1), (y0, y1) = bounds
+    im = ax.imshow(f, origin="lower", extent=(x0, x1, y0, y1), cmap="magma_r", aspect="equal")
+    ax.contour(np.linspace(x0, x1, n_grid), np.linspace(y0, y1, n_grid), f, levels=12,
+               colors="white", linewidths=0.5, alpha=0.6)
+    ax.figure.colorbar(im, ax=ax, label=r"free energy $F_\beta(y)$", shrink=0.8)
+    if data is not None:
+        d = np.asarray(torch.as_tensor(data).detach().cpu())
+        ax.scatter(d[:, 0], d[:, 1], s=4, color="C0", alpha=0.5, label="data")
+    row, col = np.unravel_index(int(np.argmin(f)), f.shape)
+    ax.plot(np.linspace(x0, x1, n_grid)[col], np.linspace(y0, y1, n_grid)[row], marker="*",
+            color="C2", markersize=14, markeredgecolor="k", linestyle="none",
+            label=r"lowest $F_\beta$")
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_xlabel("$y_1$")
+    ax.set_ylabel("$y_2$")
+    ax.grid(False)
+    ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.85)
+    ax.set_title(f"{_beta_label(beta)}: free energy over the plane")
+
+
+def _check_beta(beta):
+    if beta is None:
+        return None
+    from .._validation import positive
+
+    return positive(beta, "beta", "; the inverse temperature β = 1/T (None for β → ∞)")
+
+
+def free_energy_figure(beta: float | None = 1.0, energy_fn: Callable | None = None, data=None,
+                       bounds=FREE_ENERGY_BOUNDS, n_grid: int = 81) -> Figure:
+    """The free-energy explorer's figure (pure function of its arguments).
+
+    Left: F_β(y) over the plane as a heat map with contour lines, the data as dots and the
+    grid point of lowest F_β as a star. Right: the slice y₂ = 0 of F_β together with its two
+    limits, F∞ = min_z E (β → ∞, dashed) and the mean energy over z (β → 0, dotted).
+
+    Args:
+        beta: inverse temperature β > 0, or ``None`` for β → ∞.
+        energy_fn: maps (m, 2) points to (m, K) energies E(y, z_k) over K latent values (e.g. a
+            trained ``energy_learning.LatentEBM``); default the exact ellipse
+            E(y, z) = ‖y − (2 cos z, sin z)‖² on 64 angles.
+        data: (n, 2) points to overlay, or ``None``.
+        bounds: the plane shown.
+        n_grid: heat-map resolution per axis.
+    """
+    from ..energy_learning import free_energy
+
+    beta = _check_beta(beta)
+    _, _, pts = grid_2d(bounds, n_grid)
+    energies = _energies(energy_fn, pts)
+    fig, (ax_f, ax_s) = new_axes(ncols=2, size=(5.2, 3.9))
+    _draw_free_energy(ax_f, energies, beta, bounds, n_grid, data)
+    (x0, x1), _ = bounds
+    line = torch.stack([torch.linspace(x0, x1, 301, dtype=torch.float64),
+                        torch.zeros(301, dtype=torch.float64)], dim=1)
+    e_line = _energies(energy_fn, line)
+    xl = line[:, 0].numpy()
+    ax_s.plot(xl, free_energy(e_line, None).numpy(), "--", color="0.4",
+              label=r"$F_\infty = \min_z E$")
+    ax_s.plot(xl, e_line.mean(dim=1).numpy(), ":", color="0.4", label=r"mean$_z$ E ($\beta \to 0$)")
+    ax_s.plot(xl, free_energy(e_line, beta).numpy(), color="C3", lw=2,
+              label=rf"$F_\beta$, {_beta_label(beta)}")
+    ax_s.set_xlabel("$y_1$ (slice $y_2 = 0$)")
+    ax_s.set_ylabel("energy")
+    ax_s.set_title("from the minimum (β → ∞) to the mean (β → 0)")
+    ax_s.legend(loc="upper center", fontsize=8)
+    fig.suptitle(r"latent-variable EBM: $F_\beta(y) = -\frac{1}{\beta}\log "
+                 r"\mathrm{mean}_z\, e^{-\beta E(y, z)}$")
+    return fig
+
+
+def free_energy_panels(betas=(0.1, 1.0, 10.0, None), energy_fn: Callable | None = None,
+                       data=None, bounds=FREE_ENERGY_BOUNDS, n_grid: int = 81) -> Figure:
+    """A static row of F_β landscapes at several β (``None`` for β → ∞), beside the widget."""
+    levels = [_check_beta(b) for b in betas]
+    if not levels:
+        raise ValueError("give at least one beta (None for β → ∞)")
+    _, _, pts = grid_2d(bounds, n_grid)
+    energies = _energies(energy_fn, pts)
+    ncols = min(2, len(levels))
+    nrows = -(-len(levels) // ncols)
+    fig, axes = new_axes(ncols=ncols, nrows=nrows, size=(5.0, 3.2))
+    axes = np.atleast_1d(axes).reshape(-1)
+    for ax, b in zip(axes, levels, strict=False):
+        _draw_free_energy(ax, energies, b, bounds, n_grid, data)
+    for ax in axes[len(levels):]:
+        ax.set_visible(False)
+    fig.suptitle(rf"free energy $F_\beta$ at {len(levels)} inverse temperatures")
+    return fig
+
+
+def free_energy_explorer(energy_fn: Callable | None = None, data=None,
+                         beta: float = 1.0) -> widgets.VBox:
+    """A log-scale slider for β (0.01 to 100) redrawing ``free_energy_figure``.
+
+    The slider has the class ``ebm-beta-slider`` and the box ``ebm-free-energy-explorer``.
+    """
+    slider = widgets.FloatLogSlider(
+        value=beta, base=10, min=-2.0, max=2.0, step=0.05, readout_format=".3g",
+        description="inverse temperature β", continuous_update=False,
+        style={"description_width": "initial"}, layout=widgets.Layout(width="420px"),
+    )
+    slider.add_class("ebm-beta-slider")
+
+    def figure_fn(beta):
+        return free_energy_figure(beta, energy_fn, data)
+
+    return explorer(figure_fn, {"beta": slider}, css_class="ebm-free-energy-explorer")
