@@ -7,7 +7,8 @@
 * ``histogram_probs`` and ``cell_probs``: turn samples, or a log-density on a grid, into
   probabilities over the same cells, so that samples can be compared with an exact density;
 * ``roc_curve`` and ``auroc``: ranking quality of an anomaly/OOD score;
-* ``reliability`` and ``expected_calibration_error``: calibration of a classifier's confidence.
+* ``reliability`` and ``expected_calibration_error``: calibration of a classifier's confidence;
+* ``frechet_distance`` and ``precision_recall_knn``: sample quality in a feature space (13).
 
 Used by notebook 01 (Metropolis vs exact density), by every notebook that measures sample
 quality (07-09, 13), and by 10-11 (AUROC, calibration). Samples are (n, d) tensors.
@@ -359,3 +360,129 @@ def expected_calibration_error(probs, labels, n_bins: int = 10) -> float:
     used = r["count"] > 0
     w = r["count"][used] / r["count"].sum()
     return float(np.sum(w * np.abs(r["accuracy"][used] - r["confidence"][used])))
+
+
+# --------------------------------------------------------------------------------------------
+# Sample quality in a feature space: Fréchet distance, k-NN precision and recall (notebook 13)
+# --------------------------------------------------------------------------------------------
+
+__all__ += ["frechet_distance", "precision_recall_knn"]
+
+
+def _features(a, b, min_points: int, what: str) -> tuple[torch.Tensor, torch.Tensor]:
+    a = as_points(a, name="the first feature set")
+    b = as_points(b, a.shape[1], name="the second feature set")
+    for name, x in (("first", a), ("second", b)):
+        if x.shape[0] < min_points:
+            raise ValueError(
+                f"the {name} feature set has {x.shape[0]} point(s); {what} needs at least "
+                f"{min_points}. Draw more samples."
+            )
+    return a.detach().cpu().double(), b.detach().cpu().double()
+
+
+def frechet_distance(feat_a, feat_b, eps: float = 1e-6) -> float:
+    """Fréchet distance between Gaussians fitted to two feature samples (the "FID" formula).
+
+    FD = |μ_a - μ_b|² + tr(Σ_a + Σ_b - 2 (Σ_a^{1/2} Σ_b Σ_a^{1/2})^{1/2}),
+
+    the squared 2-Wasserstein distance between N(μ_a, Σ_a) and N(μ_b, Σ_b) (Dowson & Landau
+    1982; Heusel et al. 2017 use it on Inception features, here any classifier's features).
+    A ridge ``eps``·I is added to both covariances: dead ReLU units (always 0) and fewer
+    points than dimensions make sample covariances singular, and the matrix square root of a
+    singular matrix is numerically fragile. The estimate is biased upwards for small samples,
+    so compare FDs only at equal sample sizes, against a real-vs-real floor.
+
+    Args:
+        feat_a: (n, d) features of one sample (e.g. real images).
+        feat_b: (m, d) features of the other (e.g. model samples).
+        eps: ridge ≥ 0 added to the diagonals (float64 arithmetic).
+
+    Returns:
+        FD ≥ 0 (squared feature units).
+
+    Raises:
+        ValueError: for different widths, non-finite values, fewer than 2 points in a sample
+            (no covariance), or a negative ``eps``.
+    """
+    a, b = _features(feat_a, feat_b, 2, "a covariance")
+    try:
+        eps = float(eps)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"eps must be a number ≥ 0, got {eps!r}") from err
+    if not math.isfinite(eps) or eps < 0:
+        raise ValueError(f"eps must be a finite number ≥ 0, got {eps}")
+    mu_a, mu_b = a.mean(0), b.mean(0)
+    eye = torch.eye(a.shape[1], dtype=torch.float64)
+    cov_a = torch.cov(a.T).reshape(a.shape[1], a.shape[1]) + eps * eye
+    cov_b = torch.cov(b.T).reshape(b.shape[1], b.shape[1]) + eps * eye
+    # tr (Σ_a^{1/2} Σ_b Σ_a^{1/2})^{1/2} from symmetric eigendecompositions (no complex sqrtm)
+    w, v = torch.linalg.eigh(cov_a)
+    root_a = (v * w.clamp_min(0).sqrt()) @ v.T
+    middle = root_a @ cov_b @ root_a
+    tr_root = torch.linalg.eigvalsh((middle + middle.T) / 2).clamp_min(0).sqrt().sum()
+    fd = (mu_a - mu_b).pow(2).sum() + torch.trace(cov_a) + torch.trace(cov_b) - 2 * tr_root
+    return max(float(fd), 0.0)
+
+
+def _kth_neighbour_radius(x: torch.Tensor, k: int, chunk: int = 2048) -> torch.Tensor:
+    """Distance from each point to its k-th nearest *other* point of the same set, (n,)."""
+    radii = []
+    for s in range(0, x.shape[0], chunk):
+        d = torch.cdist(x[s : s + chunk], x)
+        # the point itself is at distance 0: the (k+1)-th smallest is the k-th neighbour
+        radii.append(d.kthvalue(k + 1, dim=1).values)
+    return torch.cat(radii)
+
+
+def _covered(points: torch.Tensor, centres: torch.Tensor, radii: torch.Tensor,
+             chunk: int = 2048) -> torch.Tensor:
+    """Whether each point lies in at least one ball B(centre_j, radius_j): (n,) booleans."""
+    out = []
+    for s in range(0, points.shape[0], chunk):
+        d = torch.cdist(points[s : s + chunk], centres)
+        out.append((d <= radii[None, :]).any(1))
+    return torch.cat(out)
+
+
+def precision_recall_knn(real, fake, k: int = 3) -> tuple[float, float]:
+    """Improved precision and recall of a generative model (Kynkäänniemi et al. 2019).
+
+    Each sample's manifold is the union of balls around its points, ball j having the radius
+    of point j's k-th nearest neighbour within its own sample. Then
+
+    * precision = the fraction of *fake* points inside the real manifold (are the samples
+      realistic?), and
+    * recall = the fraction of *real* points inside the fake manifold (does the model cover
+      the data? a model that drops modes has low recall).
+
+    Both are in [0, 1]. Use features (e.g. a classifier's penultimate layer) rather than raw
+    pixels, equal sample sizes for comparisons, and a real-vs-real floor: two real samples
+    do not reach (1, 1).
+
+    Args:
+        real: (n, d) real features.
+        fake: (m, d) generated features.
+        k: the neighbour that sets each radius (k = 3 in the paper); 1 ≤ k < number of points
+            of each set.
+
+    Returns:
+        (precision, recall) as floats.
+
+    Raises:
+        ValueError: for different widths, non-finite values, or k ≥ the number of points of a
+            set (no k-th neighbour).
+    """
+    k = count(k, "k")
+    a, b = _features(real, fake, 2, "a nearest neighbour")
+    for name, x in (("real", a), ("fake", b)):
+        if k >= x.shape[0]:
+            raise ValueError(
+                f"k = {k} needs more than k points per set, but the {name} set has "
+                f"{x.shape[0]}; lower k or pass more points"
+            )
+    r_real = _kth_neighbour_radius(a, k)
+    r_fake = _kth_neighbour_radius(b, k)
+    precision = float(_covered(b, a, r_real).double().mean())
+    recall = float(_covered(a, b, r_fake).double().mean())
+    return precision, recall
