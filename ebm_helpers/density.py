@@ -81,6 +81,9 @@ def _log_bernoulli(x: torch.Tensor, mu: torch.Tensor) -> torch.Tensor:
 
     x (n, d), mu (k, d) → (n, k); 0·log 0 = 0, so μ may be exactly 0 or 1.
     """
+    if bool(((mu > 0) & (mu < 1)).all()):  # the usual case: one matrix product
+        log_1m = torch.log1p(-mu)
+        return x @ (torch.log(mu) - log_1m).T + log_1m.sum(1)
     log_mu = torch.where(mu > 0, torch.log(mu.clamp_min(1e-300)), torch.zeros_like(mu))
     log_1m = torch.where(mu < 1, torch.log1p(-mu.clamp_max(1 - 1e-16)), torch.zeros_like(mu))
     out = x @ log_mu.T + (1 - x) @ log_1m.T
@@ -289,11 +292,14 @@ def fit_mixture_em(
     history = DensityHistory()
     start = time.perf_counter()
     previous = -math.inf
+    joint = model.joint_log_prob(x)
     for it in range(1, n_iter + 1):
-        joint = model.joint_log_prob(x)
-        r = torch.softmax(joint, 1)
+        r = torch.softmax(joint, 1)  # E-step at the current parameters
         model = BernoulliMixture(*_m_step(x, r, a))
-        ll = float(model.log_prob(x).mean())
+        # one evaluation per iteration: the new parameters' log-likelihood, reused by the
+        # next E-step
+        joint = torch.log(model.weights)[None] + _log_bernoulli(x, model.probs)
+        ll = float(torch.logsumexp(joint, 1).mean())
         objective = ll + _log_prior(model, a) / n
         record_epoch(history, {"iteration": it, "log_likelihood": ll, "objective": objective,
                                "seconds": time.perf_counter() - start}, callback, it, model)
