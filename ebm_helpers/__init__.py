@@ -12,8 +12,9 @@ with baselines), ``ebm`` (neural energies trained with short-run Langevin and a 
 JEM), ``score`` (score matching and annealed Langevin), ``diffusion`` (DDPM/DDIM),
 ``anomaly`` (anomaly scores, baselines and thresholds), ``energy_learning`` (LeCun's loss
 functionals, inference by minimisation, latent free energies), ``ssl`` (joint-embedding
-self-supervised learning, collapse measures, a toy I-JEPA, linear probes) and ``quantum``
-(quantum Boltzmann machines by exact diagonalisation).
+self-supervised learning, collapse measures, a toy I-JEPA, linear probes), ``quantum``
+(quantum Boltzmann machines by exact diagonalisation) and ``density`` (tractable density
+models for binary data: independent Bernoulli, mixture of Bernoullis, MADE).
 Notebooks import these modules; importing the package changes no global state.
 """
 
