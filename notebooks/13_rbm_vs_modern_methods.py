@@ -142,6 +142,13 @@ def mean_std(values) -> str:
 # mean ± standard deviation. Every fit is timed (wall clock, one CPU thread), and so is
 # every 1 000 samples drawn; the cost tables of section 6 collect the times.
 #
+# **What this run cannot show** (cut to stay within a 5-minute CPU budget, or absent from the
+# collection): no GAN is trained; no diffusion likelihood (a variational bound) is computed;
+# the density data are 3 500 MNIST images, not 60 000; the RBMs are small (16 hidden units
+# exact, 100 with AIS); MADE, the DDPM and the self-supervised encoder get short training
+# runs (MADE's best epoch is printed in section 2); the anomaly detector's neural EBM is an
+# MLP, not notebook 11's convolutional energy. Each verdict is about *this* protocol.
+#
 # The protocol for one density-model family, written once and used for every row:
 
 # %%
