@@ -37,8 +37,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import config
-from ._training import History, record_epoch
-from ._validation import as_points, count, non_negative, positive
+from ._training import DivergenceGuard, History, record_epoch
+from ._validation import as_generator, as_module, as_points, count, non_negative, positive
 
 __all__ = [
     "MADE",
@@ -137,7 +137,7 @@ class IndependentBernoulli:
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """(n, d) exact samples (float32)."""
         n = count(n, "n")
-        return _bernoulli(self.probs.expand(n, -1), generator).float()
+        return _bernoulli(self.probs.expand(n, -1), as_generator(generator)).float()
 
     def __repr__(self) -> str:
         return f"IndependentBernoulli(n_in={self.n_in})"
@@ -197,6 +197,7 @@ class BernoulliMixture:
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """(n, d) exact ancestral samples: k ~ π, then x ~ Bernoulli(μ_k) (float32)."""
         n = count(n, "n")
+        generator = as_generator(generator)
         k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
         return _bernoulli(self.probs[k], generator).float()
 
@@ -276,6 +277,7 @@ def fit_mixture_em(
     x = check_binary(x).double()
     n, d = x.shape
     k = count(n_components, "n_components")
+    generator = as_generator(generator)
     if k > n:
         raise ValueError(f"n_components = {k} exceeds the number of training examples ({n})")
     n_iter = count(n_iter, "n_iter", minimum=0)
@@ -344,6 +346,7 @@ def made_masks(
     """
     d = count(n_in, "n_in")
     sizes = [count(h, "each hidden size") for h in hidden_sizes]
+    generator = as_generator(generator)
     if ordering is None:
         ordering = torch.arange(d) if natural_ordering else torch.randperm(d, generator=generator)
     ordering = torch.as_tensor(ordering, dtype=torch.int64).reshape(-1)
@@ -401,10 +404,14 @@ class MADE(nn.Module):
         self.hidden_sizes = [count(h, "each hidden size") for h in hidden_sizes]
         self.n_masks = count(n_masks, "n_masks")
         self.direct = bool(direct)
+        generator = as_generator(generator)
         sizes = [self.n_in, *self.hidden_sizes]
-        self.layers = nn.ModuleList(nn.Linear(a, b) for a, b in itertools.pairwise(sizes))
-        self.out = nn.Linear(sizes[-1], self.n_in)
-        self.skip = nn.Linear(self.n_in, self.n_in, bias=False) if self.direct else None
+        # skip_init: no draw from the global generator; _init_weights fills every parameter
+        self.layers = nn.ModuleList(nn.utils.skip_init(nn.Linear, a, b)
+                                    for a, b in itertools.pairwise(sizes))
+        self.out = nn.utils.skip_init(nn.Linear, sizes[-1], self.n_in)
+        self.skip = (nn.utils.skip_init(nn.Linear, self.n_in, self.n_in, bias=False)
+                     if self.direct else None)
         self._init_weights(generator)
         for k in range(self.n_masks):
             hidden, out, direct_mask = made_masks(
@@ -488,6 +495,7 @@ class MADE(nn.Module):
         Returns float tensors of 0/1 on the model's device.
         """
         n = count(n, "n")
+        generator = as_generator(generator)
         p = next(self.parameters())
         if mask_index is None:
             which = torch.randint(self.n_masks, (n,), generator=generator)
@@ -547,13 +555,15 @@ def train_made(
         ``x_val``) and ``"seconds"`` per epoch, and ``best_epoch``.
 
     Raises:
-        ValueError: for bad data or settings.
-        RuntimeError: when the loss becomes NaN or infinite (lower the learning rate).
+        ValueError: for bad data or settings (``TypeError`` too for a model that is not a
+            ``MADE`` or a generator that is not a ``torch.Generator``).
+        RuntimeError: when the loss or the weights become non-finite or run away (lower the
+            learning rate), from the package's shared divergence guard.
     """
     from tqdm.auto import tqdm
 
-    if not isinstance(model, MADE):
-        raise ValueError(f"model must be an ebm_helpers.density.MADE, got {type(model).__name__}")
+    as_module(model, cls=MADE, hint="; build one with density.MADE(n_in, hidden_sizes)")
+    generator = as_generator(generator)
     x = model._check(x_train)
     xv = None if x_val is None else model._check(x_val)
     epochs = count(epochs, "epochs", minimum=0)
@@ -565,6 +575,8 @@ def train_made(
         if xv is None:
             raise ValueError("patience (early stopping) needs validation data: pass x_val")
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    guard = DivergenceGuard("MADE training", f"lower the learning rate (now {lr:g}), e.g. 10× "
+                            "(1e-3 is Adam's usual value)", params=list(model.parameters()))
     history = DensityHistory()
     best, best_state, since_best = math.inf, None, 0
     show = (not config.progress_disabled()) if progress is None else bool(progress)
@@ -579,15 +591,12 @@ def train_made(
             model.active = step % model.n_masks
             step += 1
             loss = F.binary_cross_entropy_with_logits(model(xb), xb, reduction="sum") / len(xb)
-            if not torch.isfinite(loss):
-                raise RuntimeError(
-                    f"MADE training diverged in epoch {epoch}: the loss is {float(loss)}. "
-                    f"Lower the learning rate (lr = {lr:g}), e.g. 10×, and restart."
-                )
+            value = guard.check_loss(f"in epoch {epoch}", loss)
             opt.zero_grad()
             loss.backward()
             opt.step()
-            total += float(loss.detach()) * len(xb)
+            total += value * len(xb)
+        guard.check_params(f"in epoch {epoch}")
         model.active = 0
         metrics = {"epoch": epoch, "train_nll": total / x.shape[0]}
         if xv is not None:

@@ -406,6 +406,8 @@ def frechet_distance(feat_a, feat_b, eps: float = 1e-6) -> float:
             (no covariance), or a negative ``eps``.
     """
     a, b = _features(feat_a, feat_b, 2, "a covariance")
+    check_memory(4 * a.shape[1] ** 2, "the feature width (e.g. a smaller layer's features)",
+                 "the covariance matrices of frechet_distance")
     try:
         eps = float(eps)
     except (TypeError, ValueError) as err:
@@ -475,6 +477,9 @@ def precision_recall_knn(real, fake, k: int = 3) -> tuple[float, float]:
     """
     k = count(k, "k")
     a, b = _features(real, fake, 2, "a nearest neighbour")
+    n, m, d = a.shape[0], b.shape[0], a.shape[1]
+    check_cost((n * n + m * m + 2 * n * m) * (d + 10), "real and fake (e.g. real[:5000])",
+               "the k-NN distances of precision_recall_knn")
     for name, x in (("real", a), ("fake", b)):
         if k >= x.shape[0]:
             raise ValueError(

@@ -305,3 +305,45 @@ def test_check_binary_messages():
     with pytest.raises(ValueError, match="floating-point"):
         density.check_binary(torch.tensor([[0, 1]]))
     assert density.check_binary(binary_states(3)).shape == (8, 3)
+
+
+def test_train_made_stops_a_runaway_run_with_advice(make_generator):
+    x = _toy_data(200, 8)
+    model = density.MADE(8, [32], generator=make_generator(0))
+    with pytest.raises(RuntimeError, match=r"diverged.*learning rate"):
+        density.train_made(model, x, epochs=20, lr=1e4, generator=make_generator(1),
+                           progress=False)
+
+
+def test_seeded_fits_are_identical_and_leave_the_global_generator_alone():
+    x, xv = _toy_data(200, 8, seed=0), _toy_data(100, 8, seed=1)
+
+    def run():
+        mix, hist = density.fit_mixture_em(x, 3, n_iter=10, generator=torch.Generator()
+                                           .manual_seed(5))
+        made = density.MADE(8, [16], n_masks=2, generator=torch.Generator().manual_seed(6))
+        mh = density.train_made(made, x, epochs=3, generator=torch.Generator().manual_seed(7),
+                                x_val=xv, progress=False)
+        s = made.sample(20, torch.Generator().manual_seed(8))
+        return mix.probs, hist["objective"], made.state_dict(), mh["val_nll"], s
+
+    torch.manual_seed(123)
+    state = torch.random.get_rng_state()
+    first = run()
+    assert torch.equal(torch.random.get_rng_state(), state), "the global generator was used"
+    torch.manual_seed(456)
+    second = run()
+    assert torch.equal(first[0], second[0]) and first[1] == second[1]
+    assert all(torch.equal(first[2][k], second[2][k]) for k in first[2])
+    assert first[3] == second[3] and torch.equal(first[4], second[4])
+
+
+def test_generators_of_the_wrong_kind_are_refused():
+    import numpy as np
+
+    with pytest.raises(TypeError, match=r"torch\.Generator"):
+        density.MADE(4, [4], generator=np.random.default_rng(0))
+    with pytest.raises(TypeError, match=r"torch\.Generator"):
+        density.fit_mixture_em(_toy_data(10, 4), 2, generator=3)
+    with pytest.raises(TypeError, match="MADE"):
+        density.train_made(torch.nn.Linear(4, 4), _toy_data(10, 4), epochs=1)

@@ -146,3 +146,12 @@ def test_precision_recall_bad_inputs():
         metrics.precision_recall_knn(a, torch.randn(5, 3), k=1)
     with pytest.raises(ValueError, match="at least 1"):
         metrics.precision_recall_knn(a, a, k=0)
+
+
+def test_oversized_inputs_are_refused_before_any_work():
+    big = torch.zeros(200_000, 2)
+    with pytest.raises(ValueError, match="shrink real and fake"):
+        metrics.precision_recall_knn(big, big, k=3)
+    wide = torch.zeros(3, 20_000)
+    with pytest.raises(ValueError, match="covariance matrices"):
+        metrics.frechet_distance(wide, wide)
