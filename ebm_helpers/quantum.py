@@ -570,8 +570,8 @@ def _exact_gradient(state: GibbsState, p: torch.Tensor, nv: int) -> Gradient:
     d_vis = torch.where(mask, p / torch.where(mask, block, torch.ones_like(block)),
                         torch.zeros_like(p))
     d_diag = d_vis.repeat_interleave(2**nh)  # D = Σ_v (P^data_v / Tr(Λ_v G)) Λ_v, diagonal
-    # L = -Σ_v P^data_v log Tr(Λ_v G) + log Tr G  ⇒  ∂L = Tr(A ∂H), A = M - β ρ
-    if state.diagonal:  # U = I, M = D ∘ diag(F) = β D G: the classical machine
+    # L = -Σ_v P^data_v log Tr(Λ_v G) + log Tr G  ⇒  ∂L = Tr(A ∂H), A = Q - β ρ
+    if state.diagonal:  # U = I, Q = D ∘ diag(F) = β D G: the classical machine
         a_diag = beta * (d_diag * g - state.weights)
         db, dW, dg = _gradient_from_operator(a_diag, None, n)
     else:
@@ -593,14 +593,15 @@ def nll_gradient(b, W, gamma, p_data, n_visible: int | None = None,
 
         ∂ Tr(Λ_v G) = -Σ_ij (Uᵀ Λ_v U)_ij F_ij (Uᵀ ∂H U)_ij,    F = ``divided_differences``.
 
-    Summing over v with D = Σ_v P^data_v Λ_v / Tr(Λ_v G) and M = U [(Uᵀ D U) ∘ F] Uᵀ gives
+    Summing over v with D = Σ_v P^data_v Λ_v / Tr(Λ_v G) and Q = U [(Uᵀ D U) ∘ F] Uᵀ gives
 
-        ∂L/∂θ = Tr(M ∂H/∂θ) - β Tr(ρ ∂H/∂θ),
+        ∂L/∂θ = Tr(Q ∂H/∂θ) - β Tr(ρ ∂H/∂θ),
 
     i.e. "positive phase minus negative phase" with a positive phase that is no longer an
-    average over clamped states. At Γ = 0 (diagonal H) M = β diag(P^data) and this is the
-    classical Boltzmann machine gradient. Cost: one eigendecomposition and three dense matrix
-    products, O(8^n).
+    average over clamped states. At Γ = 0 (diagonal H, U = I) Q is diagonal with entry
+    β P^data_v p(h | v) at basis state (v, h), and this is the classical Boltzmann machine
+    gradient (data statistics with the hidden units filled in, minus model statistics).
+    Cost: one eigendecomposition and three dense matrix products, O(8^n).
 
     Args:
         b, W, gamma: see ``hamiltonian``.

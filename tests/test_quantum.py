@@ -327,6 +327,25 @@ def test_the_bound_is_never_below_the_true_nll():
     p = _distribution(4, 1)
     assert quantum.bound_nll(b, W, 0.0, p) == pytest.approx(quantum.nll(b, W, 0.0, p),
                                                              abs=1e-12)
+    # and with hidden qubits (notebook 14: "exact at Γ = 0")
+    p2 = _distribution(2, 2)
+    assert quantum.bound_nll(b, W, 0.0, p2, 2, 0.8) == pytest.approx(
+        quantum.nll(b, W, 0.0, p2, 2, 0.8), abs=1e-12)
+
+
+def test_fully_visible_bound_is_convex_in_b_and_w():
+    """Notebook 14 breaks learning-rate ties by convexity: -Σ P^data log Tr e^{-βH_v} is linear
+    in (b, W) for a fully visible machine and log Tr e^{-βH} is convex, so the midpoint of every
+    segment lies below the chord."""
+    _, _, gamma = _machine(4, seed=11, gamma_scale=2.0)
+    p = _distribution(4, seed=11)
+    gen = torch.Generator().manual_seed(5)
+    for _ in range(20):
+        b1, W1 = quantum.random_parameters(4, gen, scale=1.5)
+        b2, W2 = quantum.random_parameters(4, gen, scale=1.5)
+        ends = [quantum.bound_nll(b1, W1, gamma, p), quantum.bound_nll(b2, W2, gamma, p)]
+        mid = quantum.bound_nll((b1 + b2) / 2, (W1 + W2) / 2, gamma, p)
+        assert mid <= sum(ends) / 2 + 1e-12
 
 
 @pytest.mark.parametrize(("n", "n_visible", "beta"), [(4, 4, 1.0), (4, 2, 0.7)])

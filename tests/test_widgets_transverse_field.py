@@ -48,6 +48,10 @@ def test_custom_machine_and_panels():
                                quantum.visible_probabilities(b, W, 0.7, beta=2.0).numpy())
     panels = widgets.transverse_field_panels((0.0, 1.0, 3.0), beta=1.0)
     assert len(panels.axes) == 3
+    b0, W0 = widgets.DEFAULT_MACHINE
+    sx = float(quantum.expectations(b0, W0, 3.0, beta=1.0).x.mean())
+    assert panels.axes[0].get_title().endswith("mean ⟨σˣ⟩ = 0.00")
+    assert panels.axes[2].get_title().endswith(f"mean ⟨σˣ⟩ = {sx:.2f}")
     # the distribution spreads as Γ grows: its largest probability falls
     tops = [max(_bar_heights(ax)) for ax in panels.axes]
     assert tops[0] > tops[1] > tops[2]

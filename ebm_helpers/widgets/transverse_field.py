@@ -118,7 +118,8 @@ def transverse_field_figure(gamma: float = 1.0, beta: float = 1.0, b=None, W=Non
 
 def transverse_field_panels(gammas=(0.0, 0.5, 2.0), beta: float = 1.0, b=None,
                             W=None) -> Figure:
-    """A static row of P_v at several transverse fields (the figure shown beside the widget)."""
+    """A static row of P_v at several transverse fields (the figure shown beside the widget),
+    each panel titled with Γ, β and the mean transverse magnetisation ⟨σˣ⟩."""
     gammas = [float(g) for g in gammas]
     if not gammas:
         raise ValueError("give at least one value of gamma")
@@ -129,7 +130,9 @@ def transverse_field_panels(gammas=(0.0, 0.5, 2.0), beta: float = 1.0, b=None,
     fig, axes = new_axes(ncols=len(gammas), size=(4.0, 3.6))
     for i, (ax, g) in enumerate(zip(np.atleast_1d(axes), gammas, strict=True)):
         _draw(ax, None, b, W, g, beta, legend=i == 0)
-        ax.set_title(f"Γ = {g:.2f}, β = {beta:.2f}")
+        # the static figure stands in for the explorer: it carries ⟨σˣ⟩ in its titles
+        sx = float(quantum.expectations(b, W, g, beta=beta).x.mean())
+        ax.set_title(f"Γ = {g:.2f}, β = {beta:.2f}: mean ⟨σˣ⟩ = {sx:.2f}")
     fig.suptitle("the same couplings and fields, growing transverse field: P_v spreads out")
     return fig
 
