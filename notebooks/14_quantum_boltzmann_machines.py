@@ -581,7 +581,9 @@ assert max(fd_errors.values()) < 1e-8
 #   \mathcal L, \qquad \frac{\partial\tilde{\mathcal L}}{\partial\theta} = \beta\sum_v
 #   P^\text{data}_v\langle\partial_\theta H_v\rangle_v - \beta\langle\partial_\theta H\rangle,$$
 #
-# whose gradient is again "clamped minus free" expectation values, which a sampler — a quantum
+# with $\langle\cdot\rangle_v$ the expectation under the clamped Gibbs state $e^{-\beta H_v}/
+# \mathrm{Tr}\,e^{-\beta H_v}$ (differentiate each log-trace as in the negative phase above).
+# The gradient is again "clamped minus free" expectation values, which a sampler — a quantum
 # annealer — could estimate. For a fully visible machine $H_v$ is just the classical energy of
 # $v$. We check the inequality on 200 random machines of 1 to 5 qubits, with and without hidden
 # qubits, at random $\beta$ and $\Gamma$.
@@ -764,12 +766,15 @@ assert all(lr < max(LR_GRID) for lr in best_lr.values()), "widen the learning-ra
 # %%
 final_kl = {model: [] for model in MODELS}
 late_drop = {model: [] for model in MODELS}  # KL lost over the last quarter of the steps
+cpu = {model: [] for model in MODELS}  # CPU seconds per run: equal steps are not equal compute
 final_gamma = []
 curves = {}
 for seed in bar(range(N_INSTANCES), desc="instances"):
     instance = make_instance(seed)
     for model in MODELS:
+        t0 = time.process_time()
         result = fit(model, instance, best_lr[model])
+        cpu[model].append(time.process_time() - t0)
         kl_curve = result.curve("kl")
         final_kl[model].append(kl_curve[-1])
         late_drop[model].append(kl_curve[3 * N_STEPS // 4] - kl_curve[-1])
@@ -798,14 +803,15 @@ ax_b.set_yscale("log")
 ax_b.set_xlabel("Adam step")
 ax_b.set_ylabel("KL, or bound − data entropy (nats)")
 ax_b.set_title("the bQBM minimises a loose bound")
-ax_b.legend(fontsize=8, loc="center right")
+ax_b.legend(fontsize=8, loc="upper right", bbox_to_anchor=(1.0, 0.88))
 plt.show()
 
-lines = ["| model | parameters | tuned η | final KL, mean ± sd (nats) | min | max |",
-         "|---|---|---|---|---|---|"]
+lines = ["| model | parameters | tuned η | final KL, mean ± sd (nats) | min | max | CPU per run |",
+         "|---|---|---|---|---|---|---|"]
 for model, kl in final_kl.items():
     lines.append(f"| {model} | {n_parameters(model)} | {best_lr[model]:g} | {kl.mean():.4f} ± "
-                 f"{kl.std(ddof=1):.4f} | {kl.min():.4f} | {kl.max():.4f} |")
+                 f"{kl.std(ddof=1):.4f} | {kl.min():.4f} | {kl.max():.4f} | "
+                 f"{np.mean(cpu[model]):.2f} s |")
 display(Markdown("\n".join(lines)))
 print(f"final KL on each of the {N_INSTANCES} instances:")
 for model, kl in final_kl.items():
@@ -832,6 +838,10 @@ gap_closed = (kl_bm.mean() - kl_hidden.mean()) / (kl_bm.mean() - kl_qbm.mean())
 assert gap_closed > 0.5
 # the fully visible BM's NLL is convex in (b, W): it has reached its optimum, not run out of steps
 assert late_drop["BM"].mean() < 1e-3
+# the caveats below: at this budget the exact QBM had not converged, and its steps cost more CPU
+assert late_drop["QBM (exact, learns Γ)"].mean() >= 1e-3
+cpu_ratio = np.mean(cpu["QBM (exact, learns Γ)"]) / np.mean(cpu["BM + 1 hidden unit"])
+assert cpu_ratio > 1.5
 qbm_wins = int(np.sum(kl_qbm < kl_hidden))
 still_improving = [m for m, d in late_drop.items() if d.mean() >= 1e-3]
 closing = ("takes the BM past the QBM in mean KL" if gap_closed >= 1 else
@@ -844,7 +854,9 @@ display(Markdown(
     f"QBM) the QBM wins on {qbm_wins} of {N_INSTANCES} instances, with mean KL "
     f"{kl_qbm.mean():.4f} against {kl_hidden.mean():.4f}: the hidden unit {closing}. "
     f"Still improving when the {N_STEPS}-step budget ran out (mean KL drop over the last quarter "
-    f"≥ 0.001 nats): {', '.join(still_improving) if still_improving else 'none'}."))
+    f"≥ 0.001 nats): {', '.join(still_improving) if still_improving else 'none'}. Equal steps "
+    f"are not equal compute: a run of the exact QBM took {cpu_ratio:.0f}× the CPU time of a run "
+    f"of the BM with one hidden unit."))
 
 # %% [markdown]
 # What the assertions above establish, for this setting — one data family, the sizes and step
@@ -868,6 +880,13 @@ display(Markdown(
 #   (asserted; the printed paragraph gives the fraction and how often each of the two wins).
 #   "Quantum beats classical" at equal *connectivity* is not "quantum beats classical" at equal
 #   *resources*.
+# * **The verdict belongs to this budget.** The printed paragraph lists the models whose KL was
+#   still falling when the steps ran out; a longer run would likely lower theirs further, so
+#   the QBM-versus-hidden-unit comparison is a snapshot, not a limit. And the budget counts
+#   steps, not compute: the CPU column shows what a run of each model costs here. Where the
+#   exact QBM's curve turns jagged late in a run (instance 0 of the full run), its tuned rate
+#   is close to the largest it tolerates: the next larger rate in the tuning table ends much
+#   worse.
 
 # %% [markdown]
 # ## 5. What exact diagonalisation costs, and what a device would change
@@ -1017,7 +1036,8 @@ except ValueError as err:
 #   Adam budget, both bQBMs beat the (converged, convex) fully visible BM on every instance, the
 #   larger fixed field more, and the exact QBM had the lowest mean KL of the four — while a
 #   classical BM with one hidden unit, one parameter more than the QBM, closed more than half of
-#   the gap between the BM and the QBM.
+#   the gap between the BM and the QBM. That verdict is for equal steps: the exact QBM was still
+#   improving when they ran out, and each of its steps cost more CPU (printed).
 # - Exact simulation costs $8\cdot 4^n$ bytes per matrix and $O(8^n)$ time; the package stops at
 #   12 qubits. The promise of QBMs rests on hardware samplers, with their own caveats
 #   (freeze-out), and on comparisons at equal resources.
