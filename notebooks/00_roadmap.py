@@ -13,14 +13,14 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 00 · Roadmap: energy-based models from Hopfield to JEPA
 #
 # *The opening notebook of the collection: what an energy-based model is, how the field's
 # families connect, where they came from, in which order to read the notebooks, and a check
 # that your environment is ready.*
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Motivation
 #
 # An **energy-based model** (EBM) scores every configuration $x$ (an image, a rating vector, a
@@ -38,7 +38,7 @@
 # configuration. Each family is, in large part, a different way around $Z$. This notebook draws
 # that map, so that the fourteen notebooks that follow have a place to hang on.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -54,7 +54,7 @@
 #    (`EBM_FAST=1`), edit paired notebooks with Jupytext, and find the helper code;
 # 5. confirm that your environment is ready (the last section asserts it).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # * Python and NumPy; a little probability (densities, expectations). No prior EBM knowledge.
@@ -62,7 +62,7 @@
 #   other notebook is in the reading-order table of section 4 (read from
 #   `benchmarks/results/notebook_times.json`, written by `make bench`).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import ast
 import importlib
 import json
@@ -79,7 +79,7 @@ config.seed_everything(0)
 REPO = config.REPO_ROOT  # never the working directory: this notebook may run from a copy
 print(f"mode: {'fast' if config.is_fast() else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. An energy-based model in one picture
 #
 # An EBM assigns an energy $E_\theta(x)$ to each configuration $x$; the Boltzmann (Gibbs)
@@ -103,7 +103,7 @@ print(f"mode: {'fast' if config.is_fast() else 'full'}; device: {config.device()
 # the left one slightly deeper.
 
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def energy(x):
     """A tilted double well: minima near x = -1 (deeper) and x = +1."""
     return (x**2 - 1) ** 2 + 0.3 * x
@@ -138,14 +138,14 @@ assert np.trapezoid(densities[0.2][xs < 0], xs[xs < 0]) > np.trapezoid(
     densities[1.0][xs < 0], xs[xs < 0]
 )
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Why $Z$ is the whole difficulty
 #
 # In one dimension we just evaluated $e^{-E/T}$ on a grid. The same recipe in $d$ dimensions
 # needs (grid points per axis)$^d$ evaluations, and a binary image with $d$ pixels has $2^d$
 # configurations. The table below counts them for a few sizes used later in the collection.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 rows = [
     ("1D grid, as above", 1, len(xs)),
     ("2D toy density on the same grid", 2, len(xs)),
@@ -160,7 +160,7 @@ for what, d, per_axis in rows:
     table.append(f"| {what} | {d} | {terms} |")
 display(Markdown("\n".join(table)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Numbers like $10^{236}$ cannot be summed, and $Z$ depends on the parameters $\theta$, so it
 # changes at every training step. The gradient of the log-likelihood shows where it bites:
 #
@@ -186,13 +186,13 @@ display(Markdown("\n".join(table)))
 #   only the *ordering* of energies matters, and the model is kept from collapsing by contrastive
 #   terms, by regularising the volume of low-energy space, or by the architecture (JEPA).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The map of the field
 #
 # The diagram groups the families by how they learn (the coloured lanes) and shows how one led to
 # the next; the numbers in brackets are the notebooks that teach them.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 LANES = {  # lane name: (y position, colour)
     "contrastive: push data energy down, sample energy up": (5.2, "#1f77b4"),
     "score matching and denoising: learn −∇ₓE, never Z": (3.2, "#ff7f0e"),
@@ -273,11 +273,11 @@ ax.axis("off")
 ax.set_title("The map of energy-based models: families, lineage, and how each one avoids Z")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same map as a table: for each family, its energy, how it learns (what it does about $Z$),
 # and the notebooks that teach it.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 FAMILIES = [  # (family, energy, how it learns / what it does about Z, notebooks)
     ("Boltzmann distribution", "any $E(x)$",
      "exact $Z$ by enumeration or quadrature (small systems only)", "01"),
@@ -309,16 +309,16 @@ lines.append("|---|---|---|---|")
 lines += [f"| {family} | {e} | {how} | {nbs} |" for family, e, how, nbs in FAMILIES]
 display(Markdown("\n".join(lines)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Notebook 13 then compares RBMs with the modern methods on the same data, measured.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. History: a timeline
 #
 # Dates are those of the publication (for JEM, the arXiv preprint of 2019; the paper appeared at
 # ICLR 2020). Full references are at the end of the notebook.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 EVENTS = [  # (year, event, lane colour)
     (1982, "Hopfield network (Hopfield)", ROOTS),
     (1985, "Boltzmann machine (Ackley, Hinton, Sejnowski)", "#1f77b4"),
@@ -376,13 +376,13 @@ ax.grid(False)
 ax.set_title("Energy-based models: a timeline (colour = lane of the map above)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Three things stand out: the gap on this timeline between the 1980s and 2002, when Boltzmann
 # machines were sound but too slow to train, until contrastive divergence made RBMs practical;
 # the return of EBMs in 2019 as *neural* energies, at the same moment as score-based models; and
 # the convergence of score matching, denoising and diffusion into one family (2019–2021).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Reading order
 #
 # The notebooks build on each other: 01–06 are the classical line (Boltzmann distribution to
@@ -392,7 +392,7 @@ plt.show()
 # up to date whenever `make bench` has been run. Fast mode is what `make test` and CI run; full
 # mode is what produced the outputs stored in each notebook.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 CURRICULUM = [  # (stem, what it teaches), DESIGN.md §1
     ("00_roadmap", "map of the field, its history, how to use the collection, environment check"),
     ("01_boltzmann_distribution", "energy, temperature, Z, free energy; Metropolis; 2D Ising"),
@@ -443,7 +443,7 @@ extra = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py") if p.stem not i
 if extra:
     print("notebooks on disk that are not in the curriculum table:", ", ".join(extra))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. How to use the collection
 #
 # **The two commands.** From the repository root:
@@ -464,11 +464,11 @@ if extra:
 # The switch is read in exactly one place, `ebm_helpers.config`, and notebooks choose their
 # sizes with `config.scaled(full=..., fast=...)`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_samples = config.scaled(full=20_000, fast=2_000)
 print(f"fast mode is {'on' if config.is_fast() else 'off'}: n_samples = {n_samples}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Paired notebooks.** Each notebook exists twice: `notebooks/NN_topic.py`, a Jupytext
 # "percent" script that is the source of truth (easy to diff and review), and
 # `notebooks/NN_topic.ipynb` with the outputs of a full run. Edit either one in JupyterLab (with
@@ -481,7 +481,7 @@ print(f"fast mode is {'on' if config.is_fast() else 'off'}: n_samples = {n_sampl
 # lines, so you can read the algorithm in the notebook and find the tested version in the
 # package. The modules that exist right now:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 PLANNED = [  # DESIGN.md §2
     "config", "energies", "data", "samplers", "rbm", "partition", "dbn", "cf", "hopfield",
     "boltzmann_machine", "quantum", "ebm", "score", "diffusion", "anomaly", "metrics",
@@ -498,11 +498,11 @@ for name in PLANNED:
         lines.append(f"| `ebm_helpers.{name}` | *(planned)* |")
 display(Markdown("\n".join(lines)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercises.** Each notebook ends with exercises; their solutions are hidden in collapsible
 # blocks ("Solution"). Try first, then open them.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Environment check
 #
 # The rest of the collection needs torch 2.13 (CPU is enough), the scientific stack, widgets,
@@ -511,7 +511,7 @@ display(Markdown("\n".join(lines)))
 # all of it; if an assertion fails, run `make lab` (which reinstalls the environment) or see the
 # troubleshooting section of the README.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 run_info = config.describe()
 width = max(map(len, run_info))
 for key, value in run_info.items():
@@ -540,7 +540,7 @@ for stem, files in present.items():
     assert not files or len(files) == 2, f"{stem}: only {files} found; run `make sync`"
 print("\nYour environment is ready.")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # * An EBM is an energy function; the Boltzmann distribution $p(x) = e^{-E(x)/T}/Z$ turns it into
@@ -555,7 +555,7 @@ print("\nYour environment is ready.")
 # * Read 01–06 for the classical line, 07–11 for the modern one, 12–14 for the wider view; use
 #   `EBM_FAST=1` for quick runs, and find reusable, tested code in `ebm_helpers`.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Temperature.** For the double well of section 1, compute the probability of the left well,
@@ -626,7 +626,7 @@ print("\nYour environment is ready.")
 #
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # * J. J. Hopfield (1982). Neural networks and physical systems with emergent collective

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 01 · The Boltzmann distribution: from energy to probability
 #
 # Every model in this collection — Hopfield nets, Boltzmann machines, RBMs, neural EBMs,
@@ -28,7 +28,8 @@
 # preferred; and the normaliser $Z$, the **partition function**, is the source of almost every
 # difficulty in energy-based modelling. This notebook makes each of those statements concrete,
 # computes $Z$ exactly where we can, and samples where we cannot.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -42,7 +43,8 @@
 #    one Metropolis step, and check a sampler against an exact density;
 # 4. compute the exact thermodynamics of a 4×4 Ising model by enumerating all $2^{16}$ states,
 #    compare it with Monte Carlo estimates, and locate the ferromagnetic phase transition.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Calculus and basic probability (expectations, variance). No physics is assumed. Notebook
@@ -50,7 +52,7 @@
 # see the table in 00_roadmap (measured by `make bench`); set `EBM_FAST=1` for a quick run with
 # fewer samples.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import math
 
 import matplotlib.pyplot as plt
@@ -67,7 +69,7 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. From energy to probability
 #
 # Take a one-dimensional **tilted double well**,
@@ -77,7 +79,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 # exponentiating — the **log-sum-exp trick** — because $e^{-E/T}$ overflows or underflows for
 # small $T$, while $p$ does not change if we shift every energy by the same constant.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 well = energies.DoubleWell1D(barrier=2.0, tilt=0.5)
 x_grid = torch.linspace(-2.5, 2.5, 2001, dtype=torch.float64).reshape(-1, 1)
 dx = float(x_grid[1] - x_grid[0])
@@ -106,7 +108,7 @@ plt.show()
 for t, m in left_mass.items():
     print(f"T = {t:4}: probability of the deeper (left) well = {m:.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **What the figure shows.** At low temperature almost all the probability sits in the deeper
 # well: the Boltzmann factor $e^{-\Delta E/T}$ turns a small energy difference into a large
 # probability ratio. At high temperature the two wells are nearly equally likely and the density
@@ -114,11 +116,11 @@ for t, m in left_mass.items():
 # (optimisation); as $T \to \infty$ it becomes uniform over the box (pure noise).
 # The code below checks these claims rather than trusting the picture.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 assert left_mass[0.25] > left_mass[1.0] > left_mass[4.0] > 0.5, left_mass
 assert left_mass[0.25] > 0.95, "at T = 0.25 the deeper well should hold > 95% of the mass"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The partition function, free energy and entropy
 #
 # $Z(T)$ is not just a normaliser: its logarithm generates the thermodynamics. With
@@ -139,18 +141,18 @@ assert left_mass[0.25] > 0.95, "at T = 0.25 the deeper well should hold > 95% of
 # quantities with adaptive quadrature (`scipy.integrate.quad`) over the whole real line.
 # They must agree.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 _, log_z_grid = boltzmann_density(energy_grid, 1.0, dx)
 stats = energies.boltzmann_stats_1d(well.energy, temperature=1.0)
 print(f"ln Z(T=1): grid sum = {log_z_grid:.6f}   adaptive quadrature = {stats.log_z:.6f}")
 assert abs(log_z_grid - stats.log_z) < 1e-5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the thermodynamic curves over a range of temperatures. We also check two identities by
 # finite differences — $S = -\partial F/\partial T$ and $C = \partial U/\partial T$ — which is
 # a good habit: a derivative identity catches sign and factor errors that eyeballing misses.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 t_curve = np.geomspace(0.1, 10, 41)
 curve = [energies.boltzmann_stats_1d(well.energy, temperature=t) for t in t_curve]
 F = np.array([s.free_energy for s in curve])
@@ -183,13 +185,14 @@ assert np.all(np.diff(S) > 0), "entropy must increase with temperature"
 assert np.allclose(S[inner], -dF_dT[inner], atol=0.02)
 assert np.allclose(C[inner], dU_dT[inner], atol=0.02 * C.max())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two more things to notice in the curves. The heat capacity has a bump where thermal energy
 # becomes comparable to the barrier height: that is where the system starts hopping between
 # wells, and it foreshadows the sharp peak of a *phase transition* in section 4. And at high $T$,
 # $C$ does not vanish: far from the wells the quartic term dominates, and for $E \propto x^4$
 # one can show $U = T/4$, so $C \to 1/4$ (exercise 1 asks for the quadratic case).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Sampling without $Z$: the Metropolis algorithm
 #
 # In 1D we can integrate; in the $784$ binary pixels of an MNIST image there are $2^{784}$
@@ -207,7 +210,7 @@ assert np.allclose(C[inner], dU_dT[inner], atol=0.02 * C.max())
 # $q \cdot \min(p_T(x), p_T(x'))$), so $p_T$ is stationary. Here is one step, for a batch of
 # independent chains:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def metropolis_step(x, energy_fn, step_size, temperature, generator):
     """One random-walk Metropolis step for a batch of chains x of shape (batch, d)."""
     proposal = x + step_size * torch.randn(x.shape, generator=generator, dtype=x.dtype)
@@ -233,7 +236,7 @@ for ax, t in zip(axes, [1.0, 0.25], strict=True):
 axes[0].set_ylabel("x")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At $T = 1$ the chain hops between the wells all the time; at $T = 0.25$ it crosses the
 # barrier rarely (or never): the barrier costs $e^{-\Delta E/T}$. The chain is still *correct* —
 # run long enough, it visits each well in proportion to its probability — but it **mixes
@@ -248,7 +251,7 @@ plt.show()
 # (\pi n)}$. From here on we use the tested helper `samplers.metropolis`, which runs the same
 # step as above.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def expected_tv(q, n):
     """Expected TV between n iid draws from q and q itself (normal approx. per cell)."""
     q = np.asarray(q, dtype=float)
@@ -288,14 +291,14 @@ print(f"TV(exact sampler, exact) = {tv_exact_1d.mean():.4f} ± {tv_exact_1d.std(
       f"(20 draws of {n_chains}); formula for {n_chains} iid draws: {tv_iid_1d:.4f}")
 assert tv_1d < 1.5 * tv_iid_1d, "Metropolis should be indistinguishable from exact sampling"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The Metropolis histogram is as close to the exact density as an equally large exact sample
 # is: its TV falls within the spread of the exact sampler's, which the formula predicts well.
 # The same code works in any dimension; here are the two-moons density in 2D (its exact
 # density is known: points on two half circles blurred by Gaussian noise) and the effect of the
 # proposal's step size on the acceptance rate.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 moons = energies.TwoMoons()
 n_chains_2d = config.scaled(full=10_000, fast=3_000)
 bins_2d = 30
@@ -328,11 +331,12 @@ print("step size -> acceptance rate:",
       ", ".join(f"{s}: {r:.2f}" for s, r in zip(step_sizes, rates, strict=True)))
 assert all(np.diff(rates) < 0), "acceptance falls as steps grow"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Tiny steps are almost always accepted but move nowhere; huge steps go far but are almost
 # always rejected. A rule of thumb from the theory of random-walk Metropolis (Roberts, Gelman &
 # Gilks 1997) is to aim for an acceptance rate of roughly 0.2–0.5.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The 2D Ising model: exact enumeration vs Monte Carlo
 #
 # The Ising model (Lenz 1920, Ising 1925) is the Boltzmann distribution of binary spins
@@ -349,7 +353,7 @@ assert all(np.diff(rates) < 0), "acceptance falls as steps grow"
 #
 # First, the energy of one configuration, written out, and checked against the helper:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 L = 4
 ising = energies.IsingModel(L)
 spins = ising.random_spins(1, generator)[0].reshape(L, L)
@@ -360,14 +364,14 @@ e_helper = float(ising.energy(spins.reshape(1, -1))[0])
 print(f"E by hand = {int(e_by_hand)};  helper: {int(e_helper)}")
 assert float(e_by_hand) == e_helper
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # A 4×4 lattice has $2^{16} = 65\,536$ states: few enough to enumerate. `IsingModel.exact`
 # groups them by energy and magnetisation (the *density of states*) and evaluates, exactly, the
 # free energy, mean energy, heat capacity and mean absolute magnetisation per spin at any $T$.
 # These numbers do not depend on fast or full mode, so nbval checks them against the stored
 # output.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 # NBVAL_CHECK_OUTPUT
 for t in [1.5, 2.0, ising.critical_temperature, 2.5, 3.5]:
     ex = ising.exact(t)
@@ -375,7 +379,7 @@ for t in [1.5, 2.0, ising.critical_temperature, 2.5, 3.5]:
           f"U/N = {ex['energy']:.4f}  C/N = {ex['heat_capacity']:.4f}  "
           f"<|M|>/N = {ex['abs_magnetisation']:.4f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now Monte Carlo. `samplers.ising_sweeps` visits the sites in turn and resamples spin $i$ from
 # its conditional distribution given its neighbours — the **heat-bath** or **Gibbs** update.
 # With the local field $h_i = J \sum_{j \sim i} s_j + h$, the two values of $s_i$ have energies
@@ -391,7 +395,7 @@ for t in [1.5, 2.0, ising.critical_temperature, 2.5, 3.5]:
 # the averages over the chains' final states (independent draws, so the error bar is the
 # standard error $\mathrm{sd}/\sqrt{n}$) with the exact curves.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 t_exact = np.linspace(1.0, 5.0, 161)
 exact_curves = [ising.exact(t) for t in t_exact]
 n_ising_chains = config.scaled(full=2_000, fast=400)
@@ -427,13 +431,13 @@ axes[1].set_title("heat capacity peaks near $T_c$")
 axes[2].set_title("order parameter")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The Gibbs-sampling points sit on the exact curves. The checks, in code: every estimate lies
 # within 4 standard errors of the exact value, and the heat-capacity peak of the 4×4 lattice
 # lies close to Onsager's $T_c$ — on a finite lattice the transition is smoothed and shifted,
 # and it sharpens toward $T_c$ as $L$ grows (exercise 3).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 z_scores = []
 for i, t in enumerate(t_mc):
     ex = ising.exact(t)
@@ -447,7 +451,7 @@ print(f"4x4 heat-capacity peak at T = {t_peak:.3f}; Onsager T_c = "
 assert np.max(np.abs(z_scores)) < 4, "Gibbs sampling disagrees with exact enumeration"
 assert abs(t_peak - ising.critical_temperature) < 0.3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A pitfall: Metropolis with a fixed visiting order
 #
 # Why the heat bath and not the Metropolis rule of section 3? Each single-site Metropolis update
@@ -461,7 +465,7 @@ assert abs(t_peak - ising.critical_temperature) < 0.3
 # A chain that cannot reach every state is not *ergodic*, and invariance alone proves nothing.
 # Exact enumeration exposes it immediately:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 tiny = energies.IsingModel(3)
 t_pit = 1.5
 levels, _, degeneracy = tiny.density_of_states()
@@ -483,7 +487,7 @@ for method in ["metropolis", "gibbs"]:
 assert pitfall["metropolis"][0] > 10 * p_high_exact + 3 * math.sqrt(p_high_exact / n_pit)
 assert abs(pitfall["gibbs"][1]) < 4 and abs(pitfall["metropolis"][1]) > 4
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The heat bath never flips with probability one (a sigmoid is strictly between 0 and 1), so
 # it cannot lock into a cycle; choosing sites at random, instead of in a fixed order, would also
 # cure Metropolis. The general lesson: **test every sampler against an exact answer** on a
@@ -495,7 +499,7 @@ assert abs(pitfall["gibbs"][1]) < 4 and abs(pitfall["metropolis"][1]) > 4
 # lattice below, near and above $T_c$ (the checkerboard updates make even a 32×32 lattice
 # cheap).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 side = 32
 big = energies.IsingModel(side)
 snap_sweeps = config.scaled(full=1_000, fast=200)
@@ -513,7 +517,7 @@ for ax, t in zip(axes, [1.5, 2.27, 4.0], strict=True):
 fig.suptitle(f"{side}×{side} Ising snapshots after {snap_sweeps} sweeps (white = +1, black = -1)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Explore: the temperature explorer
 #
 # The static figure below shows one landscape at three temperatures, so the lesson survives in
@@ -522,18 +526,19 @@ plt.show()
 # energy is $E = -\ln p$, so $p_T \propto p^{1/T}$: cooling sharpens every mode, heating melts
 # them together. Both are drawn by the same pure function, `widgets.temperature_figure`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 display(widgets.temperature_panels("8 gaussians", temperatures=(0.3, 1.0, 3.0)))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: on the tilted double well, find the temperature at which the right well holds
 # about a quarter of the mass; on *rings*, watch the outer ring (which has more weight because it
 # is longer) win as you cool; on *8 gaussians*, notice that the modes stay put and only sharpen —
 # temperature changes weights and widths, never locations.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - An energy $E(x)$ defines a family of distributions $p_T(x) = e^{-E(x)/T}/Z(T)$. Low energy
@@ -554,7 +559,8 @@ widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 # Next: [02 · Hopfield networks and Boltzmann machines](02_hopfield_and_boltzmann_machines.ipynb)
 # replace the lattice's uniform $J$ by learned couplings $J_{ij}$, turning the Ising model into
 # a memory and then into a generative model.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Equipartition.** For the harmonic energy $E(x) = x^2/2$ derive $Z(T)$, $F$, $U$, $S$
@@ -618,7 +624,8 @@ widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 # and $U \to U + c$, so $S = (U-F)/T$ is unchanged. Subtracting the largest logit is exactly such
 # a shift: it changes nothing we compute except an additive constant that we add back to $\ln Z$.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - L. Boltzmann (1877). Über die Beziehung zwischen dem zweiten Hauptsatze der mechanischen

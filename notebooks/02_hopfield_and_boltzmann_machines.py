@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 02 · Hopfield networks and Boltzmann machines: memories and models made of energy
 #
 # Notebook 01 took an energy as given and asked which states are probable. This notebook turns
@@ -26,7 +26,8 @@
 # Sejnowski 1985). Its learning rule is beautiful — a difference of two correlations — and its
 # cost is the partition function again. The 2024 Nobel Prize in Physics went to Hopfield and
 # Hinton for exactly these two models.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -44,7 +45,8 @@
 #    against automatic differentiation;
 # 5. explain why exact learning is intractable at scale, and which restriction of the
 #    connectivity gives the restricted Boltzmann machine (RBM) of notebook 03.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebook [01](01_boltzmann_distribution.ipynb) (Boltzmann distribution, partition function,
@@ -52,7 +54,7 @@
 # Run time on 2 CPU cores: see the table in 00_roadmap (measured by `make bench`); set
 # `EBM_FAST=1` for a quick run with smaller experiments.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import functools
 import math
 import time
@@ -74,7 +76,7 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The Hopfield energy and the Hebb rule
 #
 # A Hopfield network has $N$ units $s_i \in \{-1, +1\}$ — the spins of the Ising model — and
@@ -104,7 +106,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 #
 # Both lines of code, written out, and checked against the tested helper `ebm_helpers.hopfield`:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def hebbian(patterns):
     """W = (1/N) Σ_μ ξ^μ ξ^μᵀ with zero diagonal, for (P, N) patterns of ±1."""
     n = patterns.shape[1]
@@ -139,7 +141,7 @@ print(f"energy: start {energies_by_hand[0]:.2f} -> end {energies_by_hand[-1]:.2f
 assert np.all(np.diff(energies_by_hand) <= 1e-12), "an asynchronous update increased E"
 assert torch.equal(s, xi_random[0]) and torch.equal(helper.s, xi_random[0])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Associative memory for images
 #
 # Random patterns are what the theory assumes; images are what we can *see*. We take the
@@ -152,7 +154,7 @@ assert torch.equal(s, xi_random[0]) and torch.equal(helper.s, xi_random[0])
 # recognisable, and their mutual overlaps $m^{\mu\nu} = \xi^\mu \cdot \xi^\nu / N$ are much
 # smaller.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 digits = load_digits()
 class_means = np.stack([digits.data[digits.target == k].mean(0) / 16 for k in range(10)])
 SIDE = 16
@@ -184,12 +186,12 @@ plt.show()
 print(f"mean |overlap| between different digits: raw {mean_abs_overlap(raw_patterns):.2f}, "
       f"vs-average {mean_abs_overlap(digit_patterns):.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Store four digits (load $\alpha = P/N = 4/256$), flip a fifth of the pixels of each, and let
 # the network run. The figure follows each recall one sweep at a time and plots the energy after
 # every single-unit update.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 STORED = [0, 1, 2, 3]
 w_digits = hopfield.hebbian_weights(digit_patterns[STORED])
 corruption = 0.2
@@ -219,7 +221,7 @@ fig.suptitle(f"recall of {len(STORED)} stored digits from {corruption:.0%} flipp
              "(m = overlap with the stored digit)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every corrupted digit rolls down to its stored pattern, and the energy curves only go down
 # (flat stretches are updates that agreed with their field). The checks in code: for every
 # stored digit and many different corruptions of it, the energy never increases and the final state
@@ -228,7 +230,7 @@ plt.show()
 # the digits, even compared with the average digit, remain correlated, and each stored pattern
 # adds a crosstalk term proportional to its overlap with the others.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def recall_rate(stored, corruption, n_starts, seed):
     """Fraction of corrupted starts (per stored digit) that end exactly at the stored digit."""
     w = hopfield.hebbian_weights(digit_patterns[stored])
@@ -251,11 +253,12 @@ assert low_monotone and high_monotone, "energy increased during recall"
 assert min(low.values()) == 1.0, "at low load every corrupted digit must be recalled"
 assert np.mean(list(high.values())) < 0.7, "with all ten digits stored, recall should often fail"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Where does a failed recall end? In a **spurious** minimum: often a blend of several stored
 # digits (a *mixture state*), which the Hebb rule creates automatically. Hopfield noted them in
 # 1982; they are the price of a purely local learning rule.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Explore: step the dynamics yourself
 #
 # Below, a static figure for one digit — the same pure function that draws the widget, so the
@@ -265,15 +268,15 @@ assert np.mean(list(high.values())) < 0.7, "with all ten digits stored, recall s
 # fall into the basin of *another* digit or of an inverted pattern $-\xi$ (which has the same
 # energy: $E(-s) = E(s)$).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 display(widgets.hopfield_recall_figure(digit_patterns[STORED], (SIDE, SIDE), pattern=2,
                                        corruption=0.3, step=N_IMG // 2))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.recall_explorer(digit_patterns[STORED], (SIDE, SIDE),
                         names=[f"digit {k}" for k in STORED], pattern=0, corruption=0.25)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. How many patterns fit? The capacity experiment
 #
 # For random patterns the local field at a stored pattern splits into signal and crosstalk:
@@ -293,7 +296,7 @@ widgets.recall_explorer(digit_patterns[STORED], (SIDE, SIDE),
 # We measure it: for each load, many networks each store $P = \alpha N$ random patterns; a
 # pattern counts as recalled if the dynamics started *at* it end with overlap $m \ge 0.95$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_cap = config.scaled(full=200, fast=100)
 n_trials = config.scaled(full=24, fast=8)
 loads = np.round(np.linspace(0.02, 0.32, 16), 3)
@@ -323,7 +326,7 @@ crossover, crossover_small = cap.crossover(), cap_small.crossover()
 print(f"50% crossover: N = 50: alpha = {crossover_small:.3f};  N = {n_cap}: alpha = "
       f"{crossover:.3f};  N -> infinity: {hopfield.AGS_CAPACITY}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The measured unstable-bit fractions sit on the exact binomial curve; they are small (a few
 # percent) even where recall has already collapsed — the avalanche, not the first update,
 # decides. The recall curve falls from 1 to 0 around the theoretical value, but **smoothly and
@@ -333,14 +336,14 @@ print(f"50% crossover: N = 50: alpha = {crossover_small:.3f};  N = {n_cap}: alph
 # sharpens and its crossover moves down toward 0.138 (the docstring of
 # `hopfield.capacity_curve` lists crossovers measured up to $N = 800$). The checks:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 assert cap.recalled[cap.loads <= 0.06].min() > 0.9, "low load: patterns must be recalled"
 assert cap.recalled[cap.loads >= 0.28].max() < 0.2, "high load: recall must have collapsed"
 assert hopfield.AGS_CAPACITY < crossover < 0.3, "finite-N crossover lies just above 0.138"
 assert crossover_small >= crossover - 0.02, "the smaller network's crossover lies further right"
 assert np.allclose(cap.stable_bits, exact_stable, atol=0.01)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Stochastic units and temperature
 #
 # A deterministic unit always follows its field. A **stochastic** unit follows it *usually*:
@@ -359,7 +362,7 @@ assert np.allclose(cap.stable_bits, exact_stable, atol=0.01)
 # sweep, written out for a batch of chains with one temperature per chain (the helper
 # `hopfield.stochastic_recall` runs the same rule):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def heat_bath_sweeps(w, s, temperatures, n_sweeps, generator):
     """Glauber dynamics for a batch of ±1 states, one temperature per row: each sweep visits
     the units in order and sets s_i = +1 with probability σ(2 h_i / T)."""
@@ -424,7 +427,7 @@ assert m_four[t_grid <= 0.3].min() > 0.9, "cold: the memory is kept"
 onset = (t_grid >= 0.5) & (t_grid <= 0.8)
 assert np.all(m_four[onset] < m_one[onset]), "crosstalk makes the memory melt sooner"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With one stored digit the simulation follows the mean-field curve: the memory survives
 # moderate noise and melts near $T = 1$ (on a finite network the transition is smoothed, and
 # $|m|$ stays of order $1/\sqrt{N}$ above it). With four stored digits the crosstalk from the
@@ -433,7 +436,8 @@ assert np.all(m_four[onset] < m_one[onset]), "crosstalk makes the memory melt so
 # is not only a nuisance: it lets the state climb out of shallow spurious minima, and — the
 # step that matters for the rest of the collection — a stochastic network is a
 # **probabilistic model** $p_T(s)$ that we can fit to data.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The Boltzmann machine and its learning rule
 #
 # A Boltzmann machine is a stochastic network trained so that its Boltzmann distribution
@@ -472,7 +476,7 @@ assert np.all(m_four[onset] < m_one[onset]), "crosstalk makes the memory melt so
 # machine: 6 visible + 2 hidden units, so only $2^8 = 256$ joint states, few enough to list
 # and sum over. Both phases, written out:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def bars_and_stripes(rows, cols):
     """All rows×cols binary images whose rows are constant or whose columns are constant."""
     images = set()
@@ -510,12 +514,12 @@ dW_helper, db_helper = bm.exact_gradient(params0, bas)
 print(f"max |by hand - helper| = {float((dW_by_hand - dW_helper).abs().max()):.1e}")
 assert torch.allclose(dW_by_hand, dW_helper, atol=1e-12)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Is it really the gradient? Write the exact log-likelihood as a differentiable function — one
 # free parameter per connection, $W = U + U^\top$ with $U$ strictly upper triangular — and let
 # autograd differentiate it; check one entry by central finite differences, too.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def exact_log_likelihood(u, b, data):
     """<log p(v)>_data by enumeration; differentiable in (U, b)."""
     W = torch.triu(u, 1) + torch.triu(u, 1).T
@@ -541,7 +545,7 @@ assert torch.allclose(dW_helper, dW_autograd, atol=1e-12)
 assert torch.allclose(db_helper, b.grad, atol=1e-12)
 assert abs(float(dW_helper[i, j]) - float(fd)) < 1e-7
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now train by gradient ascent with the exact gradient (`bm.train_exact` runs the same two
 # phases at every step) and watch the exact log-likelihood. Its ceiling is the log-likelihood
 # of the data distribution itself, $\sum_v p_\text{data}(v)\log p_\text{data}(v) = -\log 10$
@@ -549,7 +553,7 @@ assert abs(float(dW_helper[i, j]) - float(fd)) < 1e-7
 # model *without* interactions — independent pixels with the data's marginals — whose total
 # variation distance (TV) to the data we compute exactly.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_train_steps = config.scaled(full=1500, fast=400)
 bar = functools.partial(tqdm, desc="exact BM training", disable=config.progress_disabled())
 trained = bm.train_exact(params0, bas, n_train_steps, learning_rate=1.0, progress=bar)
@@ -596,14 +600,14 @@ assert np.all(np.diff(ll) > -1e-10), "exact gradient ascent must not decrease th
 assert ll[-1] > ll[0] + 1.0 and ll[-1] <= ceiling + 1e-9
 assert tv_model < 0.25 * tv_indep and tv_model < 0.25 * tv_init
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The likelihood climbs steadily toward its ceiling, and the learned distribution puts nearly
 # all its mass on the ten bars and stripes, far closer to the data than independent pixels can
 # get. Finally, the model can *generate*: run heat-bath sweeps, $p(s_i{=}1\mid\text{rest}) =
 # \sigma(h_i)$, from random states. At scale these samples are how the negative phase must be
 # estimated; here we can check them against the exact $p(v)$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_samples = config.scaled(full=4000, fast=1000)
 s0 = (torch.rand(n_samples, n_units, generator=generator) < 0.5).double()
 samples = bm.gibbs_sample(trained.params, s0, 50, generator)[:, :N_V]
@@ -622,14 +626,14 @@ print(f"TV(Gibbs samples, exact model) = {tv_gibbs:.3f}; expected for {n_samples
       f"≈ {tv_iid:.3f}")
 assert tv_gibbs < 1.5 * tv_iid + 0.01
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Why exact learning does not scale
 #
 # Both phases above summed over all $2^n$ joint states ($2^n$ hidden states for every data
 # vector in the positive phase). Each extra unit doubles the work. Let us time the exact
 # negative phase as the machine grows and extrapolate.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 sizes = list(range(10, config.scaled(full=21, fast=19), 2))
 seconds = []
 for n in tqdm(sizes, desc="timing enumeration", disable=config.progress_disabled()):
@@ -675,7 +679,7 @@ try:
 except ValueError as err:
     print("helper refuses:", str(err)[:140], "...")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At small $n$ fixed overheads hide the growth; beyond that the time doubles with every unit, and
 # the extrapolation (which is optimistic) leaves no doubt. A machine for 8×8 digits with 16 hidden
 # units would need longer than the age of the universe per gradient step; a 28×28 MNIST machine is
@@ -684,7 +688,8 @@ except ValueError as err:
 # network to reach equilibrium twice, once clamped and once free, and the difference of two noisy
 # correlations is very noisy. For years this made Boltzmann machines a beautiful theory with few
 # applications.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The restriction that makes it work: the RBM
 #
 # Smolensky's *harmonium* (1986), now called the **restricted Boltzmann machine**, deletes the
@@ -702,7 +707,7 @@ except ValueError as err:
 # the exact $p(h\mid v)$ by enumeration against the product of the per-unit sigmoids, with and
 # without the hidden–hidden connection.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def factorisation_gap(params):
     """max over v, h of |p(h | v) - Π_j p(h_j | v)|, by enumeration (p(h_j | v) its marginal)."""
     W, b = params.W, params.b
@@ -731,12 +736,13 @@ p_h0 = [float(torch.softmax(-energy_r[(all_s[:, :N_V] == v).all(1)], 0)
               @ all_s[(all_s[:, :N_V] == v).all(1), N_V]) for v in v_all]
 assert np.allclose(p_h0, sigmoid_check.numpy(), atol=1e-12)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The restriction costs expressiveness per unit, but buys exact, fast conditionals — and with
 # them Hinton's contrastive divergence (2002), which made Boltzmann machines practical.
 # Notebook [03 · Restricted Boltzmann machines](03_restricted_boltzmann_machines.ipynb) takes
 # it from here.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A Hopfield network stores patterns as minima of $E(s) = -\tfrac12 s^\top W s$ with the Hebb
@@ -755,7 +761,8 @@ assert np.allclose(p_h0, sigmoid_check.numpy(), atol=1e-12)
 #   exact gradient ascent raises the exact likelihood at every step.
 # - Exact phases cost $2^n$; sampled phases are slow and noisy. Removing the within-layer
 #   connections (the RBM) makes the conditionals factorise and block Gibbs sampling possible.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Inverted patterns and mixtures.** Show that $E(-s) = E(s)$, so $-\xi^\mu$ is stored along
@@ -843,7 +850,8 @@ assert np.allclose(p_h0, sigmoid_check.numpy(), atol=1e-12)
 # annealing (Kirkpatrick, Gelatt & Vecchi 1983), which Boltzmann machines used to reach
 # equilibrium.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - R. J. Glauber (1963). Time-dependent statistics of the Ising model. *Journal of

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 03 · Restricted Boltzmann machines
 #
 # A Boltzmann machine (notebook 02) can represent almost any distribution over binary vectors,
@@ -25,7 +25,8 @@
 # layer — the partition function itself. RBMs became the workhorse of the 2006–2012 deep
 # learning revival (deep belief nets, notebook 05; collaborative filtering, notebook 06), and
 # scikit-learn still ships one.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -37,7 +38,8 @@
 # 3. run block Gibbs chains and check them against the exact distribution;
 # 4. use scikit-learn's `BernoulliRBM` and this collection's drop-in replacement, and measure
 #    honestly what RBM features do for a classifier.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebooks [01](01_boltzmann_distribution.ipynb) (Boltzmann distribution, Gibbs sampling) and
@@ -46,7 +48,7 @@
 # the subject of notebook 04. Run time on 2 CPU cores: see the table in
 # [00_roadmap](00_roadmap.ipynb); `EBM_FAST=1` runs a shorter version.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import time
 
 import matplotlib.pyplot as plt
@@ -66,7 +68,7 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The model
 #
 # An RBM has $n_v$ binary **visible** units $v$ (the data: here, pixels) and $n_h$ binary
@@ -79,7 +81,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 # This is the Boltzmann machine energy of notebook 02 with the visible–visible and
 # hidden–hidden blocks of the weight matrix set to zero: the graph is **bipartite**.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def draw_rbm(ax, n_v=6, n_h=4):
     """A bipartite RBM graph: every visible unit connects to every hidden unit, nothing else."""
     xv, xh = np.linspace(0, 1, n_v), np.linspace(0.1, 0.9, n_h)
@@ -100,11 +102,11 @@ fig, ax = plt.subplots(figsize=(7, 3.2))
 draw_rbm(ax)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The energy in code, for a batch of `(batch, n_v)` visible and `(batch, n_h)` hidden vectors,
 # checked against the package's `rbm.RBM.energy`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 tiny = rbm.RBM(n_visible=6, n_hidden=4, generator=generator, init_std=1.0)
 with torch.no_grad():  # random biases too, so that the checks below are not trivial
     tiny.v_bias.copy_(0.5 * torch.randn(6, generator=generator))
@@ -125,7 +127,7 @@ print("by hand:", mine.numpy().round(4))
 print("helper: ", helper.numpy().round(4))
 assert torch.allclose(mine, helper, atol=1e-5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Conditionals factorise
 #
 # Fix $v$. The energy is then a *sum of separate terms*, one per hidden unit:
@@ -141,7 +143,7 @@ assert torch.allclose(mine, helper, atol=1e-5)
 # exists. Let us check the claim by brute force: enumerate all $2^4$ hidden vectors, normalise
 # $e^{-E(v, h)}$ over them, and compare with the product of sigmoids.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 p_h_formula = torch.sigmoid(v @ W.T + c)  # (batch, n_h)
 all_h = partition.binary_states(4).to(v.dtype)  # (16, 4): every hidden configuration
 with torch.no_grad():
@@ -153,7 +155,7 @@ assert torch.allclose(p_h_brute, p_h_formula, atol=1e-6)
 with torch.no_grad():
     assert torch.allclose(tiny.sample_h(v, generator=generator)[0], p_h_formula, atol=1e-6)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The free energy
 #
 # Because the hidden units are independent given $v$, we can sum them out analytically:
@@ -166,7 +168,7 @@ with torch.no_grad():
 # energy-based model *of the visible units alone*, with energy $F(v)$ — the same "free energy"
 # $F = -T \ln Z$ of notebook 01, for the little system of hidden units clamped to one $v$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def free_energy(v, W, b, c):
     """F(v) = -b·v - Σ_j softplus(c_j + W_j·v); (batch, n_v) -> (batch,)."""
     return -(v @ b) - F.softplus(v @ W.T + c).sum(dim=1)
@@ -181,7 +183,7 @@ print("formula:    ", f_formula.numpy().round(4))
 assert torch.allclose(f_brute, f_formula, atol=1e-5)
 assert torch.allclose(f_formula, f_helper, atol=1e-5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. The exact log-likelihood of a small RBM
 #
 # $\ln p(v) = -F(v) - \ln Z$, and only $\ln Z$ is hard. By the symmetry of the bipartite graph
@@ -196,7 +198,7 @@ assert torch.allclose(f_formula, f_helper, atol=1e-5)
 # 8×8 digits (pixels ≥ 8 of 16 set to 1) with the package's default recipe, and compute the
 # exact log Z in the notebook.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 digits_bin = data.load_digits(binarize=True)
 print(digits_bin)
 n_hidden = 16
@@ -219,7 +221,7 @@ history = rbm.train_rbm(model, digits_bin.x_train, epochs=epochs, generator=gene
 train_seconds = time.perf_counter() - start
 print(f"trained {epochs} epochs of CD-1 in {train_seconds:.1f} s")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def log_partition_by_hidden_enumeration(W, b, c):
     """ln Z = logsumexp_h [c·h + Σ_i softplus(b_i + (hᵀW)_i)] over all 2^n_h hidden vectors."""
     hs = partition.binary_states(W.shape[0]).to(W.dtype)  # (2^n_h, n_h)
@@ -240,14 +242,14 @@ print(f"independent-Bernoulli baseline (each pixel its own coin): test {baseline
 assert abs(log_z_mine - log_z) < 1e-6
 assert test_ll > baseline_ll + 3, "the hidden units should capture pixel correlations"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The RBM beats the model of independent pixels by several nats per image: its 16 hidden units
 # capture how pixels co-occur (strokes), which a per-pixel coin cannot. Below: the learning curve
 # (exact test log-likelihood after each epoch — affordable only because the hidden layer is
 # small) and the 16 learned **filters**, the rows $W_j$ of the weight matrix shown as images.
 # Each hidden unit switches on for a stroke-like pattern.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), gridspec_kw={"width_ratios": [1.1, 1]})
 axes[0].plot(np.arange(1, epochs + 1), test_ll_per_epoch, marker="o", ms=3, label="RBM, 16 hidden")
 axes[0].axhline(baseline_ll, color="C1", ls="--", label="independent pixels")
@@ -265,7 +267,7 @@ axes[1].set_yticks([])
 axes[1].grid(False)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Block Gibbs sampling
 #
 # Because each layer is conditionally independent given the other, a Gibbs sampler can update a
@@ -275,7 +277,7 @@ plt.show()
 # $2^6 = 64$ visible vectors is computable exactly, many independent chains must reproduce it.
 # As in notebook 01, the yardstick is the TV distance expected of an exact sample of equal size.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_chains = config.scaled(full=20_000, fast=5_000)
 with torch.no_grad():
     exact_p_v = torch.exp(partition.visible_log_probs(tiny)[1]).numpy()  # over the 64 states
@@ -289,7 +291,7 @@ print(f"TV(block Gibbs, exact p(v)) = {tv_gibbs:.4f}; expected for {n_chains} ex
       f"≈ {tv_expected:.4f}")
 assert tv_gibbs < 1.5 * tv_expected
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # (`partition.visible_log_probs` enumerates the visible states in the same bit order as the
 # codes above; the package's tests check that against a brute-force sum over both layers.)
 #
@@ -297,7 +299,7 @@ assert tv_gibbs < 1.5 * tv_expected
 # samples turn into digit-like blobs and the free energy drops. The static figure shows a few
 # chosen steps; the viewer below lets you scrub through every step.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_steps = config.scaled(full=1000, fast=200)
 with torch.no_grad():
     v_t = torch.bernoulli(torch.full((16, digits_bin.n_features), 0.5), generator=generator)
@@ -322,22 +324,23 @@ for ax, s in zip(axes, show_steps, strict=True):
 fig.suptitle("16 block-Gibbs chains started from noise (pixel probabilities p(v|h))")
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.gibbs_chain_explorer(trace, digits_bin.image_shape, free_energy=fe_trace)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Samples from a 16-unit RBM are blurry: it has only 16 binary features to describe every digit,
 # and its chains also get stuck near one mode for long stretches — the mixing problem of
 # notebook 01 again. Notebook 04 trains bigger RBMs, and shows how the sampler used *during
 # training* decides what the model learns.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. The scikit-learn pattern, and a drop-in replacement
 #
 # scikit-learn has shipped `sklearn.neural_network.BernoulliRBM` since 2013, trained with
 # persistent contrastive divergence on inputs in $[0, 1]$ (pixel intensities read as
 # probabilities). The classic usage, with the settings of scikit-learn's own example:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 digits = data.load_digits()  # continuous pixels in [0, 1] (digits / 16)
 x_train, x_test = digits.x_train.numpy(), digits.x_test.numpy()
 y_train, y_test = digits.y_train.numpy(), digits.y_test.numpy()
@@ -359,7 +362,7 @@ for name, r in results.items():
           f"mean pseudo-log-likelihood on test {r['pseudo_ll']:.2f}")
 assert results["scikit-learn"]["shape"] == results["ebm_helpers (torch)"]["shape"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both have the same constructor, `fit` / `transform` / `score_samples` / `gibbs` and fitted
 # attributes (`components_`, `intercept_hidden_`, `intercept_visible_`), so the drop-in works
 # anywhere scikit-learn's does, including `Pipeline` and `GridSearchCV`; the package's tests run
@@ -368,13 +371,14 @@ assert results["scikit-learn"]["shape"] == results["ebm_helpers (torch)"]["shape
 # the same tested torch core as the rest of this notebook. `score_samples` is scikit-learn's
 # *pseudo*-log-likelihood (one randomly flipped pixel per image): noisy, and not the real
 # likelihood — notebook 04 shows how far apart the two can be.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Do RBM features help a classifier? Measured
 #
 # The scikit-learn example feeds the 64 hidden-unit probabilities to a logistic regression. Is
 # that better than logistic regression on the raw pixels? We measure both on the same split.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 raw = LogisticRegression(max_iter=5000, C=1.0).fit(x_train, y_train)
 acc_raw = raw.score(x_test, y_test)
 accuracy = {"raw pixels + logistic regression": acc_raw}
@@ -389,14 +393,15 @@ best_rbm = max(v for k, v in accuracy.items() if "RBM" in k)
 assert all(acc > 0.85 for acc in accuracy.values())
 assert acc_raw >= best_rbm, "on these digits raw pixels are (measured) at least as good"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # On this small, clean dataset the raw pixels win: 64 binary-ish RBM features are a
 # *compression* of 64 pixels, and a linear classifier on the pixels already separates the
 # classes well. Unsupervised RBM features helped most in 2006–2010, when they initialised deep
 # networks that could not otherwise be trained (notebook 05); with today's initialisation,
 # optimisers and data sizes, plain supervised training usually wins. An honest collection says
 # so — and notebook 13 measures it more broadly.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The RBM energy $E(v,h) = -b^\top v - c^\top h - h^\top W v$ has no within-layer terms, so
@@ -412,7 +417,8 @@ assert acc_raw >= best_rbm, "on these digits raw pixels are (measured) at least 
 #
 # Next: [04 · Contrastive divergence](04_contrastive_divergence.ipynb) — how `train_rbm` learns
 # $W$, why CD-1 is biased, and why reconstruction error is a misleading monitor.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The other conditional.** Derive $p(v_i = 1 \mid h) = \sigma(b_i + (h^\top W)_i)$ and
@@ -469,7 +475,8 @@ assert acc_raw >= best_rbm, "on these digits raw pixels are (measured) at least 
 # many calls (or over all pixels, `rbm.RBM.pseudo_log_likelihood(v, exact=True)`) removes the
 # noise but it is still not the likelihood.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - P. Smolensky (1986). Information processing in dynamical systems: foundations of harmony

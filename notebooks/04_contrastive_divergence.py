@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 04 · Contrastive divergence: training RBMs, and knowing whether it worked
 #
 # Notebook 03 wrote down a restricted Boltzmann machine and computed its likelihood exactly for
@@ -31,7 +31,8 @@
 # digits and MNIST while monitoring four quantities side by side — reconstruction error,
 # pseudo-likelihood, exact likelihood and its annealed-importance-sampling estimate — to see
 # which ones can be trusted.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -45,7 +46,8 @@
 # 4. monitor training with the right quantity: explain why the reconstruction error can rank
 #    models the wrong way, and when to use pseudo-likelihood, exact likelihood or AIS;
 # 5. apply Hinton's (2010) practical recipe and read filters and samples of a trained RBM.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebook [03 · Restricted Boltzmann machines](03_restricted_boltzmann_machines.ipynb) (energy,
@@ -54,7 +56,7 @@
 # (measured by `make bench`); set `EBM_FAST=1` for a quick run with fewer epochs and a subset of
 # MNIST (the numbers then differ, the conclusions are asserted in both modes).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import math
 import time
 
@@ -76,7 +78,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 print(digits)
 print(mnist)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The log-likelihood gradient: a data term minus a model term
 #
 # An RBM with visible $v \in \{0,1\}^{n_v}$ and hidden $h \in \{0,1\}^{n_h}$ has energy
@@ -108,7 +110,7 @@ print(mnist)
 # hidden states of a 16-hidden-unit model), and check the formula against automatic
 # differentiation of the exact log-likelihood:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 check_rbm = rbm.RBM(64, 16, generator=generator, init_std=0.3, dtype=torch.float64)
 with torch.no_grad():
     check_rbm.v_bias.copy_(rbm.base_rate_log_odds(digits.x_train).double())
@@ -125,7 +127,7 @@ for name, auto, formula in [("W", check_rbm.W.grad, exact.hv),
           f"{float((auto - formula).abs().max()):.1e}")
     assert torch.allclose(auto, formula, atol=1e-10)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Contrastive divergence, in ten lines
 #
 # CD-k (Hinton 2002) replaces the model expectation by a sample: start a block-Gibbs chain at
@@ -139,7 +141,7 @@ for name, auto, formula in [("W", check_rbm.W.grad, exact.hv),
 # without changing the expectation — a Rao–Blackwellisation.) Here is the whole update, with
 # an explicit generator so that it draws the same random numbers as the package:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def bernoulli(p, generator):
     """A binary sample with P(1) = p, elementwise (uniforms compared with p)."""
     return (torch.rand(p.shape, generator=generator, dtype=p.dtype) < p).to(p.dtype)
@@ -180,11 +182,12 @@ for a, b in zip(model_ours.parameters(), model_pkg.parameters(), strict=True):
     assert torch.allclose(a, b, atol=1e-6)
 print("after two updates, our parameters equal those of rbm.cd_step")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Our ten lines and the package's `cd_gradient`/`cd_step` agree to float32 round-off, so from
 # here on `rbm.train_rbm` does the heavy lifting: it adds minibatches, momentum, weight decay,
 # a learning-rate schedule and a divergence guard around exactly this update.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Persistent contrastive divergence
 #
 # CD restarts its chains at the data for every update, so after $k$ steps they have only
@@ -206,7 +209,8 @@ print("after two updates, our parameters equal those of rbm.cd_step")
 #
 # PCD's price: the chains must keep up with the changing model, so it needs smaller learning
 # rates (and benefits from more chains) than CD.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Training on digits, and four ways to monitor it
 #
 # We train three 16-hidden-unit RBMs on the binarised 8×8 digits (1437 training images) with
@@ -219,7 +223,7 @@ print("after two updates, our parameters equal those of rbm.cd_step")
 # - the exact **pseudo-log-likelihood** $\sum_i \log p(v_i \mid v_{-i})$ (no $Z$ needed);
 # - the exact **log-likelihood** $\log p(v) = -F(v) - \log Z$, in nats per image.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 digit_epochs = config.scaled(full=40, fast=10)
 baseline_digits = float(rbm.independent_bernoulli_log_likelihood(
     digits.x_test, rbm.base_rate_log_odds(digits.x_train)).mean())
@@ -257,7 +261,7 @@ for name, recipe in digit_recipes.items():
           f"{h['test_ll'][-1]:.2f} nats/image")
 print(f"independent-pixel baseline: exact LL {baseline_digits:.2f} nats/image")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def plot_monitors(hist, title, baseline=None):
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     keys = [("test_recon", "reconstruction error (pixels², per image)"),
@@ -281,7 +285,7 @@ def plot_monitors(hist, title, baseline=None):
 plot_monitors(digit_hist, "binarised digits, 16 hidden units: three monitors, test set",
               baseline_digits)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the three panels against each other (the printed numbers above are this run's). Two
 # facts are checked in code below: the CD models beat the independent-pixel baseline, and
 # PCD-1 has a clearly *higher* reconstruction error than CD-1 throughout — its updates never
@@ -291,7 +295,7 @@ plot_monitors(digit_hist, "binarised digits, 16 hidden units: three monitors, te
 # methods in opposite orders. The pseudo-likelihood tracks the exact likelihood closely here,
 # at the cost of $n_v$ extra free energies per image.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 final = {name: {key: h[key][-1] for key in ["test_recon", "test_pll", "test_ll"]}
          for name, h in digit_hist.items()}
 rank_recon = sorted(final, key=lambda n: final[n]["test_recon"])  # best (lowest) first
@@ -303,7 +307,7 @@ print("ranked by exact likelihood:    ", rank_ll)
 assert all(final[n]["test_ll"] > baseline_digits for n in ["CD-1", "CD-10"])
 assert final["PCD-1"]["test_recon"] > final["CD-1"]["test_recon"] + 0.3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The bias of CD-k, measured
 #
 # Why does CD work at all, and what does it get wrong? Take the trained CD-1 model and freeze
@@ -314,7 +318,7 @@ assert final["PCD-1"]["test_recon"] > final["CD-1"]["test_recon"] + 0.3
 # general not maximum-likelihood solutions, and that the bias is usually small and shrinks as
 # $k$ grows, because a $k$-step chain started at the data approaches the model distribution.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 frozen = digit_models["CD-1"]
 ex = partition.exact_gradient(frozen, digits.x_train)
 g_exact = torch.cat([ex.hv.flatten(), ex.v, ex.h])
@@ -361,7 +365,7 @@ assert np.all(np.diff(rel) < 2 * floor[1:]), "the bias should shrink as k grows"
 assert bias["cosine"][-1] > bias["cosine"][0]
 assert bias["rel_error"][0] > 0.5 and bias["rel_error"][-1] < 0.5 * bias["rel_error"][0]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At its own training end point, the CD-1 gradient is small — the model has reached (close to)
 # a fixed point of CD-1 — while the exact gradient is not: the likelihood could still improve,
 # and CD-1 does not see it. As $k$ grows, the averaged CD-k estimate turns towards the exact
@@ -369,7 +373,8 @@ assert bias["rel_error"][0] > 0.5 and bias["rel_error"][-1] < 0.5 * bias["rel_er
 # the sampling noise of our finite average. This is the bias, visible directly: the model is a
 # fixed point of a different objective (approximately, the difference of two KL divergences
 # that gives CD its name).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Filters and samples
 #
 # Each hidden unit's weights $W_j$ form an image — a **filter**: the pattern of pixels that
@@ -380,7 +385,7 @@ assert bias["rel_error"][0] > 0.5 and bias["rel_error"][-1] < 0.5 * bias["rel_er
 # training image) and compare with independent-pixel samples, which have the right pixel
 # frequencies but no structure.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def show_images(ax, images, shape, n_cols, title, cmap="gray"):
     """Tile (n, h·w) images into one picture on ax."""
     images = torch.as_tensor(images)[: n_cols * (len(images) // n_cols)]
@@ -428,19 +433,20 @@ print(f"mean distance to the nearest training image: test images {data_dist:.1f}
       + ", ".join(f"{n} {d:.1f} px" for n, d in digit_sample_dist.items()))
 assert all(d < ind_dist for d in digit_sample_dist.values())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The filters are localised strokes and blobs; the samples are digit-like blobs — every model's
 # samples lie nearer to real digits than structureless independent pixels do, but a 16-unit
 # RBM on 64 pixels is a small model, and its samples show it. MNIST is where the differences
 # between the training methods become large.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. MNIST-5k: exact likelihood with 16 hidden units, AIS with 100
 #
 # On 28×28 MNIST (4000 training images; a subset in fast mode) the 16-hidden-unit model still
 # has an exact $\log Z$ ($2^{16}$ hidden states, 784 visible units each). We train CD-1, CD-5
 # and PCD-1, and record both the reconstruction error and the exact test log-likelihood.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_mnist = config.scaled(full=4000, fast=1000)
 mnist_train, mnist_test = mnist.x_train[:n_mnist], mnist.x_test
 mnist_epochs = config.scaled(full=10, fast=3)
@@ -466,7 +472,7 @@ print(f"independent-pixel baseline: {baseline_mnist:.2f} nats/image")
 plot_monitors(mnist_hist, f"MNIST-5k ({n_mnist} training images), 16 hidden units, test set",
               baseline_mnist)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 mf = {name: (h["test_recon"][-1], h["test_ll"][-1]) for name, h in mnist_hist.items()}
 print(f"CD-1 : recon {mf['CD-1'][0]:.2f}, exact LL {mf['CD-1'][1]:.2f}")
 print(f"PCD-1: recon {mf['PCD-1'][0]:.2f}, exact LL {mf['PCD-1'][1]:.2f}")
@@ -475,7 +481,7 @@ assert mf["CD-5"][1] > mf["CD-1"][1], "more Gibbs steps, less bias, higher likel
 if not FAST:  # PCD's small learning rate needs the full run's 10 epochs to overtake CD-1
     assert mf["PCD-1"][1] > mf["CD-1"][1], "... but PCD-1 has the higher likelihood"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In the full run the disagreement is stark: CD-1 has the *lower* reconstruction error, and
 # PCD-1 the *higher* exact log-likelihood (both printed above; in fast mode PCD-1, with its
 # smaller learning rate, has not yet caught up, and only the first half holds). CD-5, too,
@@ -492,7 +498,7 @@ if not FAST:  # PCD's small learning rate needs the full run's 10 epochs to over
 # (`partition.ais_log_partition`); a too-short schedule errs *low*, so AIS likelihoods tend to
 # be optimistic. Section 8 checks AIS against exact values.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 big_hidden = 100
 big_epochs = config.scaled(full=8, fast=2)
 ais_chains, ais_betas = config.scaled(full=(100, 1000), fast=(30, 200))
@@ -518,13 +524,13 @@ for name, recon, ll, err, sec in big_rows:
     print(f"{name:>6} | {recon:11.2f} | {ll:10.2f} ± {err:.2f}          | {sec:.1f} s")
 assert all(row[2] > baseline_mnist for row in big_rows)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The larger models reach far better likelihoods than the 16-unit ones (compare the tables).
 # The reconstruction error of the larger CD-1 model is again the lower one; compare the AIS
 # likelihoods yourself (they come with error bars, and after a short run the two methods may
 # still be within them of each other). Filters and samples of the 100-unit models:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(2, 2, figsize=(12, 11))
 for col, (name, model) in enumerate(big_models.items()):
     w = model.W.detach()[:36]
@@ -542,14 +548,14 @@ for col, (name, model) in enumerate(big_models.items()):
 fig.suptitle(f"MNIST-5k, {big_hidden} hidden units: filters and long-chain samples")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. AIS against the exact answer
 #
 # For the 16-hidden-unit models we know $\log Z$ exactly, so we can test AIS where it is
 # checkable before trusting it where it is not: the estimate should lie within its error bar
 # of the truth, and the truth is cheap here only because $2^{16}$ is small.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 ais_rows = []
 # (chains, temperatures) per data set: MNIST's 784 visible units make each step 12× dearer
 table_ais = {"digits": (500, 1000), "MNIST": config.scaled(full=(200, 1000), fast=(50, 300))}
@@ -573,24 +579,25 @@ for ds, name, lz, a, err, _, _ in ais_rows:
     if ds == "digits":
         assert abs(a - lz) <= err and abs(a - lz) < 0.05, (name, lz, a, err)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # On the 8×8 digits AIS (500 chains, 1000 temperatures) lands within its error bar of the exact
 # value, within a few hundredths of a nat. On 784-pixel MNIST (fewer chains, to save time) the
 # path from independent pixels to the RBM is longer, and the table shows whether its error
 # bar still covers the truth: an AIS error bar only reflects the spread of the weights it
 # happened to see. In practice, check AIS on small models, use long schedules, and report the
 # error bar.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Hinton's practical recipe, as a checklist
 #
 # Hinton's (2010) *Practical guide to training RBMs* collects what makes CD work in practice.
 # `rbm.DEFAULT_RECIPE` holds the package's defaults, which follow it:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print(rbm.DEFAULT_RECIPE)
 print("momentum by epoch:", [rbm.hinton_momentum(e) for e in range(1, 9)])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # - [x] **Learning rate**: about 0.1 for binary data with minibatch-mean gradients
 #   (`lr=0.1`); smaller for PCD, whose chains must keep up (0.02 above, 0.05 for CD).
 # - [x] **Decay it** towards the end: `lr_schedule="linear"` (from lr to lr/epochs).
@@ -611,7 +618,8 @@ print("momentum by epoch:", [rbm.hinton_momentum(e) for e in range(1, 9)])
 #   look at filters.
 # - [x] **Divergence**: a sudden growth of the weights means the learning rate is too high;
 #   `train_rbm` stops with a `RuntimeError` that says so when max |W| exceeds `max_weight=100`.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 10. Explore: Gibbs steps k and learning rate
 #
 # How much do k and the learning rate matter? The cell below trains a grid of small RBMs
@@ -621,7 +629,7 @@ print("momentum by epoch:", [rbm.hinton_momentum(e) for e in range(1, 9)])
 # a running kernel; the explorer underneath only redraws precomputed curves, so each slider
 # move is instant. Both come from the same pure function, `widgets.cd_ll_figure`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 grid_lrs = config.scaled(full=(0.01, 0.03, 0.1, 0.3), fast=(0.03, 0.3))
 grid_ks = config.scaled(full=(1, 3, 10), fast=(1, 3))
 grid_rows = config.scaled(full=500, fast=300)
@@ -637,18 +645,19 @@ redraw = time.perf_counter() - t0
 print(f"one redraw of the explorer's figure: {redraw:.2f} s")
 assert redraw < 1.0
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.cd_explorer(cd_curves, k=grid_ks[0], lr=grid_lrs[-1], persistent=False,
                     baseline=baseline_digits)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: at the largest learning rate, compare CD and PCD — PCD's chains cannot keep up
 # with a fast-changing model, and its likelihood becomes erratic; at small learning rates the
 # curves are smooth but slow; more Gibbs steps help CD most when the learning rate is large.
 # With a constant learning rate and no momentum the curves also show that training does not
 # settle by itself: the linear decay of the default recipe is what lets the parameters stop
 # jittering.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The RBM log-likelihood gradient is a data term minus a model term:
@@ -668,7 +677,8 @@ widgets.cd_explorer(cd_curves, k=grid_ks[0], lr=grid_lrs[-1], persistent=False,
 #   0.9, small weight decay, minibatches, a decaying learning rate — is the package's default.
 #
 # Next: [05 · Deep belief networks](05_deep_belief_networks.ipynb) stack RBMs trained this way.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The bias at initialisation.** Repeat the bias measurement of section 5 on a freshly
@@ -758,7 +768,8 @@ widgets.cd_explorer(cd_curves, k=grid_ks[0], lr=grid_lrs[-1], persistent=False,
 # their error bars are often too small, because the rare large weights that would correct the
 # estimate were never seen.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - G. E. Hinton (2002). Training products of experts by minimizing contrastive divergence.

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 05 · Deep belief networks
 #
 # In 2006 almost nobody trained neural networks with more than one or two hidden layers: deep
@@ -26,7 +26,8 @@
 # Adam, dropout and batch normalisation made deep nets trainable from scratch. This notebook
 # builds a DBN, **measures** what pre-training buys on small 8×8 digits (with few labels and
 # with all of them), and asks whether a modern network still needs it.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -40,7 +41,8 @@
 # 4. fine-tune a DBN as a classifier and compare it *honestly* with the same architecture
 #    from random weights, over several seeds, with few and with many labels;
 # 5. say what modern practice changed, and generate (and judge) samples from a DBN.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebooks [03](03_restricted_boltzmann_machines.ipynb) (RBMs: conditionals, free energy,
@@ -48,7 +50,7 @@
 # Basic backpropagation and cross-entropy. Run time on 2 CPU cores: see the table in
 # [00_roadmap](00_roadmap.ipynb); `EBM_FAST=1` runs a shorter version (fewer epochs and seeds).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import itertools
 import time
 
@@ -71,7 +73,7 @@ digits = data.load_digits(binarize=True)  # 8×8 digits, pixels thresholded to {
 x_train, y_train, x_test, y_test = digits.x_train, digits.y_train, digits.x_test, digits.y_test
 print(digits)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Why depth was hard in 2006
 #
 # Three problems came together:
@@ -93,7 +95,7 @@ print(digits)
 # default scale $U(-1/\sqrt{n_\text{in}}, 1/\sqrt{n_\text{in}})$, and measure the gradient
 # norm of each layer's weights on one batch of digits.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 deep_sizes = [64, 64, 64, 64, 64, 64]  # visible + five hidden layers
 batch_x, batch_y = x_train[:256], y_train[:256]
 grad_norms, lines = {}, []
@@ -123,12 +125,13 @@ ratio = grad_norms["normal"][-1] / grad_norms["normal"][0]
 print(f"small init: the output layer's gradient is {ratio:.1e} times the first layer's")
 assert grad_norms["normal"][0] < 1e-3 * grad_norms["normal"][-1]  # vanishing, by orders
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With small weights the gradient at the first layer is many orders of magnitude smaller than
 # at the output (the ratio is printed above): plain gradient descent effectively trains only
 # the top layer. A better scale helps a lot, but the product of sigmoid derivatives still
 # shrinks the signal with every layer.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The idea: stack RBMs, and why that is not just a heuristic
 #
 # Train an RBM on the data $v$. Its hidden units $h^1$ are features, and
@@ -153,14 +156,15 @@ assert grad_norms["normal"][0] < 1e-3 * grad_norms["normal"][-1]  # vanishing, b
 #
 # The result is a hybrid model: the top two layers form an undirected RBM, and the layers
 # below are a *directed* sigmoid belief net, generating downwards with the RBMs' weights.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Greedy layer-wise pre-training in six lines
 #
 # The whole algorithm: train an RBM on $x$, replace $x$ by $p(h = 1 \mid x)$, repeat. We stack
 # 64 → 128 → 64 units and train each layer with the package's `train_rbm` (CD-1 with Hinton's
 # recipe, notebook 04).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 layer_sizes = [64, 128, 64]
 pre_epochs = config.scaled(full=30, fast=10)
 
@@ -189,12 +193,12 @@ for i, (mine, theirs) in enumerate(zip(rbms, deep_belief_net.rbms, strict=True))
     print(f"layer {i + 1}: W {tuple(theirs.W.shape)}, identical to the hand-written loop: {same}")
     assert same
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Identical parameters: `pretrain_dbn` is exactly this loop. How does each layer see its
 # data? Below, the reconstruction error per epoch of each RBM (a rough monitor, notebook 04),
 # and the statistics of the features passed up.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, ax = plt.subplots(figsize=(6.5, 3.8))
 for i, hist in enumerate(histories):
     ax.plot(hist["epoch"], np.array(hist["recon_error"]) / layer_sizes[i], "o-", ms=3,
@@ -211,7 +215,7 @@ for i, f in enumerate(features):
     print(f"h{i + 1}: shape {tuple(f.shape)}, mean activation {float(f.mean()):.3f}, "
           f"fraction of near-binary values (<0.1 or >0.9) {near_binary:.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Fine-tuning
 #
 # For classification, the stack becomes a feed-forward net: each RBM's recognition weights
@@ -224,7 +228,7 @@ for i, f in enumerate(features):
 # We start with the regime where pre-training was meant to help: **100 labelled images**
 # (10 per class), while the unlabelled pre-training used all training images.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def labelled_subset(y, per_class, gen):
     """Indices of `per_class` randomly chosen examples of each class (a stratified subset)."""
     idx = [torch.nonzero(y == k).flatten() for k in range(int(y.max()) + 1)]
@@ -265,13 +269,14 @@ for ax in axes:
     ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The pre-trained net starts from features that already describe the digits, so its test
 # accuracy rises almost at once; the randomly initialised one has to discover features from
 # 100 examples, and it first sits on a plateau near chance (10 %) for many epochs — the
 # vanishing gradients of section 1 at work — before it starts to learn. One run proves little,
 # though: the next section repeats this over seeds.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. An honest comparison over seeds
 #
 # For each seed we pre-train a new DBN (all 1 437 training images, no labels), draw a new
@@ -286,7 +291,7 @@ plt.show()
 # Each is trained on the 100 labels and, separately, on all labelled training images; we report
 # test accuracy (360 held-out images) as mean ± standard deviation over seeds.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def relu_mlp(sizes, n_classes, seed):
     """Linear+ReLU layers with PyTorch's default initialisation (seeded globally here)."""
     torch.manual_seed(seed)
@@ -334,7 +339,7 @@ for m in methods:
     print(f"{m:<18}" + "".join(
         f"{np.mean(acc[r, m]):>11.3f} ± {np.std(acc[r, m]):.3f}" for r in regimes))
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, ax = plt.subplots(figsize=(7.5, 4))
 width = 0.26
 for i, m in enumerate(methods):
@@ -363,7 +368,7 @@ assert gap_small > 0.03
 assert all(p > r for p, r in zip(acc["100 labels", "DBN pre-trained"],
                                   acc["100 labels", "random init"], strict=True))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the table and the chart, not this prose, for the numbers. What they show (and the
 # assertions above check): with **100 labels**, DBN pre-training gives the sigmoid network a
 # clear advantage over the same network from random weights, for every seed. With **all
@@ -371,7 +376,8 @@ assert all(p > r for p, r in zip(acc["100 labels", "DBN pre-trained"],
 # plentiful, backpropagation finds good features by itself. This is the pattern Erhan et al.
 # (2010) reported: pre-training acts like a data-dependent *regulariser* and helps most when
 # labelled data are scarce.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 5b. The same comparison on MNIST-5k
 #
 # Does the pattern survive on real 28×28 digits? Same protocol on the 5 000-image MNIST subset
@@ -379,7 +385,7 @@ assert all(p > r for p, r in zip(acc["100 labels", "DBN pre-trained"],
 # images, then fine-tuned on 100 labels or on all of them, against the same sigmoid network from
 # random weights. Fast mode uses 1 000 training images, fewer epochs and 2 seeds.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 mnist = data.load_mnist5k(binarize=True)
 n_unlabelled = config.scaled(full=4000, fast=1000)
 mx_train, my_train = mnist.x_train[:n_unlabelled], mnist.y_train[:n_unlabelled]
@@ -420,10 +426,11 @@ assert mnist_gap > 0.05
 assert all(p > r for p, r in zip(mnist_acc["100 labels", "DBN pre-trained"],
                                   mnist_acc["100 labels", "random init"], strict=True))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The same pattern on MNIST: the scarcer the labels, the more the unsupervised pre-training is
 # worth; with all labels the two networks end up much closer.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. What modern practice changed
 #
 # The third row is a network that nobody would have trained in 2006 but everybody trains
@@ -446,7 +453,7 @@ assert all(p > r for p, r in zip(mnist_acc["100 labels", "DBN pre-trained"],
 # objective — predicting missing parts or matching views instead of maximising an RBM's
 # likelihood — and the scale.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print("100 labels, mean test accuracy:")
 for m in methods:
     print(f"  {m:<16} {np.mean(acc['100 labels', m]):.3f}")
@@ -456,7 +463,7 @@ print(f"best with 100 labels in this run: {best}")
 # randomly initialised sigmoid net
 assert np.mean(acc["100 labels", "ReLU + Adam"]) > np.mean(acc["100 labels", "random init"]) + 0.03
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Sampling from the DBN
 #
 # A DBN is also a generative model: run block Gibbs sampling in the top RBM (layers $h^1$,
@@ -465,7 +472,7 @@ assert np.mean(acc["100 labels", "ReLU + Adam"]) > np.mean(acc["100 labels", "ra
 # probabilities (smooth pictures) next to real training images, and ask the fine-tuned
 # pre-trained classifier from section 4 which digit each sample looks like.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_gibbs = config.scaled(full=1000, fast=300)
 p_v, v_sample = deep_belief_net.sample(40, n_gibbs=n_gibbs, generator=generator)
 
@@ -490,14 +497,15 @@ print("digits the classifier sees in the samples:",
 print(f"mean classifier confidence: samples {float(conf_samples.values.mean()):.2f}, "
       f"real test images {float(conf_test.mean()):.2f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Many samples look like plausible 8×8 digit strokes, but some are blurry blends of two
 # digits, and the classes are usually not equally represented (the printed counts); the
 # classifier's confidence on samples compared with real images (printed above) is a crude
 # measure of how digit-like they are. Gibbs chains in the top RBM mix slowly between modes,
 # and the directed lower layer is only an approximation of what the greedy stack learned.
 # DBN samples were impressive in 2006; diffusion models (notebook 09) are far better today.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Deep sigmoid nets were hard to train in 2006: gradients vanish through sigmoid layers
@@ -512,7 +520,8 @@ print(f"mean classifier confidence: samples {float(conf_samples.values.mean()):.
 #   RBM machinery has been replaced.
 #
 # Next: [06 · RBMs for collaborative filtering](06_rbm_collaborative_filtering.ipynb).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. A third hidden layer.** Pre-train 64-128-128-64 and repeat the 100-label comparison for
@@ -559,7 +568,8 @@ print(f"mean classifier confidence: samples {float(conf_samples.values.mean()):.
 # seed-to-seed spread, which is why you need several seeds to see it at all. Build the DBN with
 # `dbn.DBN(rbms)` and fine-tune it with `dbn.to_classifier` as in section 4.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - G. E. Hinton, S. Osindero, Y.-W. Teh (2006). A fast learning algorithm for deep belief

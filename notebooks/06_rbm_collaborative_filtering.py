@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 06 · RBMs for collaborative filtering
 #
 # In October 2006 Netflix released 100 million star ratings (1–5) given by about 480 000 users
@@ -30,7 +30,8 @@
 # for the films they rated, and all these RBMs share one set of weights. This notebook builds
 # that model on synthetic ratings with a *known* taste structure, so we can check not only the
 # RMSE but also what the hidden units learned.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -44,7 +45,8 @@
 #    baselines honestly (hyper-parameters chosen on a validation split, never on the test set);
 # 4. measure what the hidden units encode, how the model copes with users who rated little
 #    (cold start), and turn predictions into a top-5 recommendation list.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebooks [03](03_restricted_boltzmann_machines.ipynb) (RBM conditionals, free energy) and
@@ -53,7 +55,7 @@
 # time on 2 CPU cores: see the table in [00_roadmap](00_roadmap.ipynb); `EBM_FAST=1` runs a
 # shorter version (a smaller tuning grid, fewer MF steps).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import itertools
 import time
 
@@ -70,7 +72,7 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Ratings with a known structure
 #
 # `cf.synthetic_ratings` draws a taste vector $U_u \in \mathbb{R}^3$ for every user, an
@@ -79,7 +81,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 # About 10 % of the entries are observed; a fixed fifth of those is held out as the **test**
 # set. Real rating data is sparser still, but the shape of the problem is the same.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 data = cf.synthetic_ratings(seed=0)
 n_users, n_items = data.train.shape
 n_stars = data.n_stars
@@ -107,7 +109,7 @@ axes[1].set_title("rating distribution")
 axes[1].legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The softmax-visible RBM
 #
 # A user's rating of item $i$ is one of $K = 5$ stars, encoded as a one-hot vector
@@ -140,7 +142,7 @@ plt.show()
 # recipe). Here are those formulas in a few lines, on a small random model, checked against
 # `cf.SoftmaxRBM`:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 small = cf.SoftmaxRBM(n_items=6, n_hidden=4, n_stars=n_stars, generator=generator, init_std=1.0)
 with torch.no_grad():  # random biases too, so that the checks are not trivial
     small.v_bias.copy_(0.5 * torch.randn(6, n_stars, generator=generator))
@@ -175,13 +177,13 @@ assert torch.allclose(ph_mine, small.p_h(ratings_small), atol=1e-6)
 assert torch.allclose(pv_mine, small.p_v(ph_mine), atol=1e-6)
 assert torch.allclose(pred_mine, small.predict(ratings_small), atol=1e-5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Two more checks of the derivation. First, brute force: $p(h \mid V) \propto e^{-E(V, h)}$
 # over all $2^4$ hidden vectors must give the same marginals as the sigmoid formula. Second,
 # what sits in a missing entry must not matter: a user who did not rate item 1 is the same RBM
 # whatever number we write there, as long as the mask says "missing".
 
-# %%
+# %% slideshow={"slide_type": "-"}
 all_h = torch.tensor(list(itertools.product([0.0, 1.0], repeat=4)))  # (16, 4)
 with torch.no_grad():
     energies = torch.stack([small.energy(ratings_small, hh.expand(3, -1)) for hh in all_h], 1)
@@ -195,7 +197,7 @@ mask = ratings_small > 0  # ... but keep the mask that says it is missing
 assert torch.allclose(small.p_h(garbage, mask=mask), small.p_h(ratings_small))
 print("a value under mask == False leaves p(h|V) unchanged")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Training by contrastive divergence on observed entries
 #
 # CD-1 for one user (notebook 04): the positive statistics $v_{ik}\,p(h_j \mid V)$ come from
@@ -212,7 +214,7 @@ print("a value under mask == False leaves p(h|V) unchanged")
 # ratings**. The test ratings are used once, at the end; picking the epoch or the setting with
 # the best *test* curve would leak the test set into the model.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def split_validation(train, fraction, generator):
     """Move a random `fraction` of each user's training ratings to a validation matrix,
     keeping at least one training rating per user. Returns (fit, validation)."""
@@ -254,12 +256,12 @@ best_mf = min((k for k in val_rmse if k[0] == "MF"), key=val_rmse.get)
 print(f"chosen on validation: RBM {best_rbm[1]} hidden units, weight decay {best_rbm[2]:g}; "
       f"MF rank {best_mf[1]}, L2 {best_mf[2]:g}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now retrain both chosen models on *all* training ratings (fit + validation) and look at the
 # RBM's learning curve. The test RMSE is monitored here only to *show* the curve; nothing is
 # selected from it — training runs the fixed number of epochs.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 t0 = time.perf_counter()
 rbm_model = cf.SoftmaxRBM(n_items, best_rbm[1], n_stars, generator=generator)
 history = cf.train_softmax_rbm(rbm_model, data.train, epochs=rbm_epochs,
@@ -288,7 +290,7 @@ ax.set_title("softmax RBM learning curve (mean-field predictions)")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Held-out RMSE against the baselines
 #
 # The baselines: the global mean $\mu$ of all training ratings; each item's mean rating
@@ -297,7 +299,7 @@ plt.show()
 # To judge whether differences are real we bootstrap the test ratings (resampling the entries
 # with replacement, paired across models).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 test_u, test_i = torch.nonzero(data.test_mask, as_tuple=True)
 truth = data.test[test_u, test_i].double()
 sq_err = {name: (p[test_u, test_i].double() - truth) ** 2 for name, p in predictions.items()}
@@ -334,7 +336,7 @@ assert test_rmse["softmax RBM"] < test_rmse["item mean"] - 0.05, "RBM should per
 # personalisation can gain over the item mean, i.e. a gap to MF of at most 2/3 of that range.
 assert 0 < gap <= (2 / 3) * (test_rmse["item mean"] - test_rmse["matrix factorisation"])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Reading the table: the RBM clearly beats both non-personal baselines, and the bootstrap
 # interval shows whether its distance to matrix factorisation is larger than the noise of a
 # test set this size. The tolerance in the last assertion is deliberately stated as a fraction
@@ -345,7 +347,8 @@ assert 0 < gap <= (2 / 3) * (test_rmse["item mean"] - test_rmse["matrix factoris
 # ratings far better than it predicts new ones. On Netflix the two families were roughly equal
 # on their own (Salakhutdinov et al. report the RBM slightly better than their SVD), and a
 # blend of the two was clearly better than either.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What did the hidden units learn?
 #
 # Each user's hidden activations $p(h \mid V_u)$ are a feature vector computed from their
@@ -356,7 +359,7 @@ assert 0 < gap <= (2 / 3) * (test_rmse["item mean"] - test_rmse["matrix factoris
 # level) and the features of an *untrained* RBM of the same shape (a random projection of the
 # same ratings).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def heldout_r2(features, targets, generator, ridge=1.0, train_share=0.6):
     """Ridge regression targets ~ features on a random share of rows; mean R² on the rest."""
     x = torch.cat([features.double(), torch.ones(len(features), 1, dtype=torch.float64)], 1)
@@ -395,21 +398,22 @@ plt.show()
 assert r2["trained RBM p(h|V)"] > r2["Gaussian noise"] + 0.2
 assert r2["trained RBM p(h|V)"] > r2["untrained RBM p(h|V)"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The trained hidden layer is a compressed description of a user's taste: a linear read-out of
 # $p(h \mid V)$ recovers much of the three planted factors for users it was not fitted on,
 # while noise features do worse than predicting the mean (negative $R^2$). The untrained RBM
 # is the more telling control: its
 # random projection of a user's ratings carries at most a little information (its $R^2$ is
 # printed above), so the gap between the two is what contrastive divergence learned.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Cold start: users with few ratings
 #
 # A new user has rated little, so $p(h \mid V)$ is estimated from few visible units. How does
 # the error depend on the number of training ratings per user? We group the users into bins
 # by that number and compute each model's test RMSE within a bin.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_train_ratings = per_user[test_u]  # for each test entry, its user's number of training ratings
 edges = [int(per_user.min()), 10, 15, 20, 25, int(per_user.max()) + 1]
 bin_labels = [f"{lo}–{hi - 1}" for lo, hi in itertools.pairwise(edges)]
@@ -434,7 +438,7 @@ ax.set_title("cold start: error against how much we know about the user")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The item mean ignores the user, so its curve only moves with noise and with which items
 # happen to fall in a bin. Read every curve together with the printed counts: the outer bins
 # hold few test entries, so their points are noisy. Matrix factorisation, whose user factors
@@ -442,14 +446,15 @@ plt.show()
 # rating on these data. Whether the RBM does is in the table; a model that overfits its
 # training users (its train RMSE is far below its test RMSE) gains less from more ratings,
 # and that is where regularisation and the paper's conditional and factored variants help.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Recommending for one user
 #
 # A recommender ranks the items a user has *not* rated by predicted rating. Here is the
 # RBM's top 5 for one user next to the best items by the true, noiseless scores $s_{ui}$ —
 # which a real system never sees, but our synthetic data does.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 user = int(torch.argmax(per_user))  # the user with the most ratings, so the demo is stable
 unrated = ~(data.train_mask[user] | data.test_mask[user])
 candidates = torch.nonzero(unrated).flatten()
@@ -485,11 +490,12 @@ for name, value in precision.items():
     print(f"  {name:<22}{value:.3f}")
 assert precision["softmax RBM"] > precision["item mean"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Precision@5 asks a ranking question that RMSE does not: of the five items we would show,
 # how many are among the user's five truly best? The item mean recommends the same popular
 # items to everyone; the RBM personalises and finds more of each user's true favourites.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The softmax-visible RBM models a user's ratings with one $K$-way softmax unit per *rated*
@@ -508,7 +514,8 @@ assert precision["softmax RBM"] > precision["item mean"]
 #
 # Next: [07 · Neural EBMs and Langevin dynamics](07_neural_ebm_langevin.ipynb) — energies given
 # by neural networks over continuous data, sampled by gradient-based MCMC.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Conditional factorisation by enumeration.** For `small` and user A, fix a binary $h$
@@ -567,7 +574,8 @@ assert precision["softmax RBM"] > precision["item mean"]
 # When the two models make different errors the blend beats both; when one is much better (as
 # MF is on these low-rank data) the chosen $\alpha$ stays near it and the gain is small.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - R. Salakhutdinov, A. Mnih, G. E. Hinton (2007). Restricted Boltzmann machines for

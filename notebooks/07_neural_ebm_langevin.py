@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 07 · Neural energy-based models: Langevin sampling and short-run training
 #
 # RBMs (notebooks 03–06) owe their tractable Gibbs sampler to a bipartite energy. Drop that
@@ -29,7 +29,8 @@
 # notebook takes that code to a working model step by step, measuring everything against an
 # exact answer: samplers on energies whose density we know, trained models against the true
 # density of their data.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -46,7 +47,8 @@
 #    measure its samples and its density, and say what the buffer changes;
 # 6. train a small image EBM on digits and check that it assigns lower energy to digits than
 #    to noise.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebook [01](01_boltzmann_distribution.ipynb) (Boltzmann distribution, temperature, MCMC)
@@ -56,7 +58,7 @@
 # a quick run with fewer chains and training iterations (the numbers then differ, the checks
 # hold in both modes).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import copy
 import math
 import time
@@ -75,12 +77,12 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The seed code, and what is wrong with it
 #
 # Here is the code a learner typically brings: an MLP energy and a Langevin sampler.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 class EBM(nn.Module):
     def __init__(self, dim=2):
         super().__init__()
@@ -100,14 +102,14 @@ def langevin_sample(model, x, steps=60, step_size=10, noise=0.005):
     return x
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Bug 1: the energy has shape (batch, 1).** An energy is one number per example, shape
 # (batch,). The trailing 1 is harmless inside `.sum()`, but the moment it meets a (batch,)
 # tensor — data weights, a per-example target, another model's energies — broadcasting
 # silently builds a (batch, batch) matrix, and a loss averaged over it is wrong without any
 # error. The package's samplers refuse such energies with a message saying what to do:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 seed_model = EBM()
 x_demo = torch.randn(256, 2, generator=generator)
@@ -122,7 +124,7 @@ fixed = ebm.MLPEnergy(2, (128, 128))
 print("ebm.MLPEnergy:", tuple(fixed(x_demo).shape))
 assert (seed_model(x_demo) - e_ref).shape == (256, 256) and fixed(x_demo).shape == (256,)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Bug 2: ReLU makes the landscape piecewise flat.** A ReLU network is piecewise *linear* in
 # $x$, so its gradient $\nabla_x E$ is piecewise *constant* and its Hessian is exactly zero
 # almost everywhere. Langevin moves by $-\epsilon\nabla_x E$: near a minimum the drift does
@@ -131,7 +133,7 @@ assert (seed_model(x_demo) - e_ref).shape == (256, 256) and fixed(x_demo).shape 
 # activation (SiLU, $x\,\sigma(x)$, used by `ebm.MLPEnergy`) gives a smooth gradient field.
 # Measured with autograd at random points, and along a line:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def max_abs_hessian(model, x):
     """max |∂²E/∂x_i∂x_j| over a batch of points, by double backward."""
     x = x.detach().requires_grad_(True)
@@ -163,14 +165,14 @@ for ax, (name, f) in zip(axes, [("ReLU (seed)", relu_energy), ("SiLU (ebm.MLPEne
 fig.suptitle("the drift Langevin follows: piecewise constant for ReLU, smooth for SiLU")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The ReLU gradient is a staircase: constant between kinks. **Bug 3: step size and noise are
 # decoupled** (`step_size=10`, `noise=0.005`). Langevin's noise must have standard deviation
 # $\sqrt{2\epsilon}$ for step $\epsilon$ — here $\sqrt{20} \approx 4.5$, not 0.005. Section 3
 # derives what the decoupled update samples instead (almost a point mass at the minima); on a
 # known energy with unit-scale curvature the step of 10 does not even stay finite:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 gm = energies.GaussianMixture([[-1.2, -0.6], [1.0, -0.4], [0.0, 1.0]], stds=[0.45, 0.5, 0.4],
                               weights=[0.5, 0.3, 0.2], name="3 gaussians")
 diverged = False
@@ -182,7 +184,7 @@ except RuntimeError as err:
     print("step 10 on the 3-gaussian energy:", err)
 assert diverged
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Langevin dynamics on a known energy: ULA and MALA
 #
 # The **Langevin diffusion** $dx_t = -\nabla E(x_t)\,dt + \sqrt{2}\,dW_t$ has the Boltzmann
@@ -204,7 +206,7 @@ assert diverged
 # stationary for any $\epsilon$, at the cost of rejections. ULA in four lines, checked against
 # `samplers.langevin` with the same random numbers:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def ula(energy, x, n_steps, step_size, generator, noise_scale=1.0):
     """x <- x - eps grad E(x) + noise_scale sqrt(2 eps) xi, for n_steps; (batch, d) in and out."""
     for _ in range(n_steps):
@@ -221,7 +223,7 @@ pkg = samplers.langevin(gm.energy, x0, 50, 0.02, generator=torch.Generator().man
 print(f"max |ours - samplers.langevin| after 50 steps: {float((ours - pkg).abs().max()):.1e}")
 torch.testing.assert_close(ours, pkg)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The test.** The target is the 3-component Gaussian mixture above (weights 0.5, 0.3, 0.2),
 # whose density and exact samples we have. Its components overlap, so Langevin chains can move
 # between them and their end points can reach the right weights — on well-separated modes
@@ -241,7 +243,7 @@ torch.testing.assert_close(ours, pkg)
 # percentile of $|\text{MMD}^2|$ of exact samples, and its TV at most the floor's mean plus
 # three standard deviations.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_chains = config.scaled(full=2000, fast=1000)
 n_steps = config.scaled(full=1000, fast=500)
 box = ((-3.0, 3.0), (-3.0, 3.0))
@@ -283,13 +285,13 @@ for name in ["ULA ε=0.01", "MALA ε=0.05", "MALA ε=0.15"]:
     assert mmd_value <= mmd_tol and tv_value <= tv_tol, (name, mmd_value, tv_value)
 assert runs["ULA ε=0.15"][2] > tv_tol  # large-step ULA is measurably biased, MALA is not
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Small-step ULA and MALA at both step sizes land inside the floor of exact samples. ULA's
 # bias grows with the step: at the largest step its grid TV is clearly above the floor, while
 # MALA at the same step still samples the right density, paying with rejections (the
 # acceptance column). In the picture, the large-step ULA samples are visibly too spread:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.7))
 exact = gm.sample(n_chains, generator)
 panels = [("exact samples", exact), ("ULA ε=0.01", runs["ULA ε=0.01"][0]),
@@ -303,7 +305,7 @@ for ax, (name, x) in zip(axes, panels, strict=True):
 fig.suptitle(f"{n_chains} chains of {n_steps} steps from uniform noise on the 3-gaussian energy")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The step-size/noise coupling, and what "decoupled" Langevin samples
 #
 # Many EBM codes (the seed above included) write the update with two free knobs,
@@ -329,7 +331,7 @@ plt.show()
 # spread within each basin, the standard deviation per coordinate, with that of the
 # prediction in the same basin.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 print(f"seed code: T_eff = noise² / (2 step) = {0.005 ** 2 / (2 * 10):.2e}")
 
 
@@ -387,7 +389,7 @@ for row in cold_rows[1:]:
     for sample_sd, predicted_sd in row["spreads"]:
         assert abs(sample_sd / predicted_sd - 1) < 0.15, row["spreads"]  # and its spread
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 for ax, row in zip(axes, cold_rows, strict=True):
     plotting.plot_field_2d(row["pred"].T, box, ax=ax, colorbar_label="predicted p(cell)")
@@ -397,7 +399,7 @@ for ax, row in zip(axes, cold_rows, strict=True):
 fig.suptitle("decoupled Langevin samples a colder distribution (background: the prediction)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Within every basin the chains follow the colder prediction (TV to it, at the chains' basin
 # weights, near the floor; spreads as predicted, shrinking with $s$), and they are far from
 # $p$. Against $e^{-E/s^2}$ as is, the TV is larger: the basin weights are frozen at the
@@ -405,7 +407,8 @@ plt.show()
 # scale $s$ simply learns an energy whose $e^{-E/s^2}$ matches the data, i.e. the model is
 # $E/s^2$. It becomes a bug when one reads $e^{-E}$ as the model, or changes $s$ between
 # training and sampling. From here on the noise is always $\sqrt{2\epsilon}$.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Training an MLP energy on a 2D toy density
 #
 # **The gradient.** For $p_\theta = e^{-E_\theta}/Z_\theta$,
@@ -425,7 +428,7 @@ plt.show()
 # energies near zero (the loss is blind to adding a constant to $E$). One training iteration,
 # written out; then three iterations checked against `ebm.train_ebm`:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def ebm_iteration(model, optimizer, x_data, buffer_x, generator, batch_size, n_langevin,
                   step_size, alpha, reinit_prob, init):
     rows = torch.randint(len(x_data), (batch_size,), generator=generator)  # data batch x+
@@ -466,7 +469,7 @@ diff = max(float((a - b).detach().abs().max())
 print(f"after 3 iterations: max |our parameters - ebm.train_ebm's| = {diff:.1e}")
 assert diff < 1e-5
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the real run on the 8 gaussians (σ = 0.15 on a circle of radius 2) with `ebm.train_ebm`:
 # an MLP with two hidden layers of 128 SiLU units, 30 Langevin steps of $\epsilon = 0.003$
 # (noise $\sqrt{2\epsilon} \approx 0.08$ per step, half a mode's width) per update, a buffer
@@ -481,7 +484,7 @@ assert diff < 1e-5
 # data-vs-data repeats at the same $n$ and $h$: a model within 3× of it is indistinguishable
 # from data at this sample size to within a small factor of the noise.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 toy_iters = config.scaled(full=1500, fast=400)
 n_eval, h_toy = config.scaled(full=2000, fast=500), 0.3
 reference = toy.sample(n_eval, generator)
@@ -517,13 +520,13 @@ assert buf_mmd < 0.2 * noise_mmd  # both modes: far closer to the data than the 
 if not FAST:
     assert buf_mmd <= 3 * toy_floor, (buf_mmd, toy_floor)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **The learned density on a grid.** In 2D we can do what is impossible in high dimension:
 # normalise $e^{-E_\theta}$ by summing it over a fine grid, and compare cell probabilities with
 # the truth by total variation and KL divergence. We also add up, for each of the 8 modes,
 # the probability of the cells nearest to it: the truth gives each mode 1/8.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 grid_bins = 40
 truth_cells = metrics.cell_probs(toy.log_prob, toy_bounds, grid_bins)
 mids = [(np.arange(grid_bins) + 0.5) / grid_bins * (hi - lo) + lo for lo, hi in toy_bounds]
@@ -556,7 +559,7 @@ assert report_buf["TV"] < metrics.total_variation(np.ones_like(truth_cells), tru
 if not FAST:  # the lesson of this section: the samples' mode shares are right, e^{-E}'s are not
     assert buffer_mode_tv < 0.1 and report_buf["mode TV"] > 0.2, (buffer_mode_tv, report_buf)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 4, figsize=(17, 3.8))
 plotting.plot_field_2d(lambda z: model_buf(z.float()), toy_bounds, ax=axes[0],
                        clip_quantile=0.9, title="learned energy $E_\\theta$")
@@ -569,7 +572,7 @@ plotting.plot_samples(buffer_samples, ax=axes[3], bounds=toy_bounds, s=2,
 fig.suptitle("an MLP energy trained by short-run Langevin with a replay buffer")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the numbers printed above together. The buffer's samples match the data (MMD² near the
 # floor, about 1/8 of the samples at each mode), and the energy has carved out all eight
 # wells. But $e^{-E_\theta}/Z$ on the grid is a different story: its grid TV and KL are far
@@ -580,7 +583,8 @@ plt.show()
 # The buffer's mode shares are right anyway because its chains stay in the basin they fell
 # into. "Samples look right" and "the density is right" are different claims, and short-run
 # training (Nijkamp et al. 2019, 2020) only delivers the first.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What the replay buffer changes
 #
 # Same model, same budget (iterations × Langevin steps), but every chain restarts from uniform
@@ -590,7 +594,7 @@ plt.show()
 # produce); the same chains continued for 500 and 2500 more steps (what the energy itself
 # says in the long run); and the grid density.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 model_noise, hist_noise, seconds = train_toy(reinit_prob=1.0)
 print(f"no-buffer model: {toy_iters} iterations in {seconds:.1f} s")
 long_steps = config.scaled(full=(500, 2000), fast=(200, 800))
@@ -616,7 +620,7 @@ for name, (row, _) in table.items():
 if not FAST:
     assert table["buffer"][0][first_long][1] < table["noise only"][0][first_long][1]
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(2, 3, figsize=(13, 8))
 for r, (name, (row, _)) in enumerate(table.items()):
     for c, (label, (x, value)) in enumerate(row.items()):
@@ -625,7 +629,7 @@ for r, (name, (row, _)) in enumerate(table.items()):
 fig.suptitle("samples of the buffer-trained and the noise-only model, short and long runs")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both models produce good 30-step samples from noise — the noise-only model was trained for
 # exactly that, and the buffer model inherits it because its buffer keeps 5 % fresh starts.
 # Continue the chains and the two models part: the printed MMD² values show how each drifts
@@ -636,7 +640,8 @@ plt.show()
 # though, as section 4 showed, still not a faithful one across modes. Turn this around for
 # practice: judge an EBM by what you will use. For samples, use the sampler it was trained
 # with; for densities or anomaly scores (notebook 11), check the energy itself.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. An energy on digits
 #
 # The same recipe on the 8×8 digits (64 pixels in $[0, 1]$): an MLP with two layers of 256
@@ -648,7 +653,7 @@ plt.show()
 # volume of noise images, and $\alpha = 0.1$ capped the energies at $\pm 1/(2\alpha) = \pm 5$,
 # where training stalled with noise-like samples.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 digits = data.load_digits()
 digit_iters = config.scaled(full=800, fast=120)
 torch.manual_seed(0)
@@ -676,7 +681,7 @@ fig.colorbar(im, ax=axes, label="pixel intensity", shrink=0.8)
 fig.suptitle("an MLP energy on 8×8 digits")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **A measured check.** If $E_\theta$ models digits, test digits (never seen in training)
 # should have lower energy than images that are not digits. Two kinds of impostors: uniform
 # noise, and the test digits with their pixels shuffled — the same intensity histogram, no
@@ -685,7 +690,7 @@ plt.show()
 # is chance. We also report the MMD² between buffer samples and test digits next to that of
 # training vs test digits (median-heuristic bandwidth).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     g = torch.Generator().manual_seed(2)
     e_test = digit_model(digits.x_test)
@@ -705,7 +710,7 @@ print(f"MMD² buffer vs test {metrics.mmd(digit_hist.buffer.x[:n_test], digits.x
       f"train vs test {metrics.mmd(digits.x_train[:n_test], digits.x_test):.1e}")
 assert min(aurocs.values()) > 0.95
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Explore: Langevin on a landscape
 #
 # The explorer runs 200 seeded Langevin chains from uniform noise on a toy energy and draws
@@ -720,7 +725,7 @@ assert min(aurocs.values()) > 0.95
 # the density, because chains never cross the gaps. The static figure first (it is the same
 # pure function, `widgets.langevin_figure`), so the lesson survives without a kernel:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 display(widgets.langevin_figure("two moons", step_size=0.003, noise_scale=0.5, n_steps=300))
 t0 = time.perf_counter()
 widgets.langevin_figure("8 gaussians", step_size=0.01, n_steps=100)
@@ -728,10 +733,10 @@ redraw = time.perf_counter() - t0
 print(f"one redraw of the explorer's figure: {redraw:.2f} s")
 assert redraw < 1.0 or FAST  # a busy CI machine may be slower; the budget is for a laptop
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.langevin_explorer(density="8 gaussians", step_size=0.01, n_steps=100)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The seed code had three bugs: an energy of shape (batch, 1) that broadcasts silently; ReLU
@@ -754,7 +759,8 @@ widgets.langevin_explorer(density="8 gaussians", step_size=0.01, n_steps=100)
 #
 # Next: [08 · Score matching](08_score_matching.ipynb) learns $\nabla_x \log p$ directly,
 # without any sampling during training.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The ULA bias in closed form.** For $E(x) = x^2/(2\sigma^2)$ in 1D, show that ULA with
@@ -842,7 +848,8 @@ widgets.langevin_explorer(density="8 gaussians", step_size=0.01, n_steps=100)
 # $e^{-E}$ (`modes_buf`), not 1/8: the mixing sampler reveals what the energy really says.
 # Training with such a sampler would, in turn, correct the weights.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - G. E. Hinton (2002). Training products of experts by minimizing contrastive divergence.

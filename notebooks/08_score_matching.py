@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 08 · Score matching: learning ∇ log p without the partition function
 #
 # Every energy-based model so far has fought the partition function $Z$: RBMs approximate its
@@ -31,7 +31,8 @@
 # This notebook derives each objective, implements it in a few lines, checks it against the
 # package and against the closed-form score of a Gaussian mixture, and measures what plain
 # and annealed Langevin dynamics do with it.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -46,7 +47,8 @@
 #    under $p$) and explain why errors concentrate where $p$ is small;
 # 5. show why plain Langevin dynamics gets the weights of separated modes wrong, and how
 #    annealed Langevin dynamics over a geometric ladder of noise levels (NCSN) gets them right.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Langevin dynamics and the energy–probability link from
@@ -57,7 +59,7 @@
 # `EBM_FAST=1` for a quick run with shorter training (the numbers then differ, the
 # conclusions are asserted in both modes).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 # %matplotlib inline
 import math
 import time
@@ -74,7 +76,7 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The score, and why it does not need $Z$
 #
 # For $p(x) = e^{-E(x)}/Z$,
@@ -89,7 +91,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 # $r_k(x) = p(k \mid x)$ (`GaussianMixture.score`); the generic `Density.score` gets it by
 # autograd of $\log p$. They agree:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 mix = score.two_mode_mixture(weights=(0.8, 0.2), separation=4.0, std=0.5)
 weights = mix.weights.float()
 bounds = widgets.NOISE_BOUNDS
@@ -125,13 +127,14 @@ plotting.plot_samples(mix.sample(2000, generator), ax=axes[1], bounds=bounds, s=
 fig.suptitle(f"{mix.name}: the score s(x) = ∇ log p(x) = -∇E(x)")
 display(fig)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Left: the energy $E = -\log p$ (clipped at a quantile so the wells stay visible) with the
 # score as arrows (lengths clipped at 4): everything flows into the two wells. Right: the
 # density with exact samples; the heavy left mode holds four fifths of them.* Far from the
 # data the arrows are long and point straight at the nearest mode; between the modes they
 # split at a ridge. That ridge is where trouble will come from in section 6.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Exact score matching (Hyvärinen 2005)
 #
 # We want a model $s_\theta$ that minimises the **Fisher divergence**
@@ -158,7 +161,7 @@ display(fig)
 # Our score model is a small MLP with smooth (SiLU) activations (`score.ScoreNet`): the
 # objective differentiates the network, so ReLUs (zero second derivative) would not do.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def esm_loss(model, x):
     """Hyvärinen's objective, mean over the batch: ½|s(x)|² + Σ_i ∂s_i/∂x_i."""
     x = x.detach().requires_grad_(True)
@@ -184,7 +187,7 @@ print(f"J_ESM of the true score on held-out samples: "
       f"{float(score.exact_score_matching_loss(mix.score, test).detach()):.3f}  "
       f"(-½ E_p|∇ log p|² = {-0.5 * fisher_scale:.3f})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The first check compares our five lines with the package's `exact_score_matching_loss`; the
 # second evaluates the objective at the true score, where its expectation equals
 # $-\tfrac12\mathbb E_p|\nabla\log p|^2$ (the dropped constant); both printed numbers are
@@ -193,7 +196,7 @@ print(f"J_ESM of the true score on held-out samples: "
 # (minibatches, a cosine learning-rate decay that averages out the noise of the stochastic
 # losses, and a divergence guard that stops with advice when the loss turns NaN).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_steps = config.scaled(full=2000, fast=600)
 train_kw = dict(n_steps=n_steps, batch_size=256, lr=3e-3, lr_schedule="cosine")
 models, histories, seconds = {}, {}, {}
@@ -213,7 +216,7 @@ def fit(name, loss, seed, **kw):
 
 fit("exact SM", "esm", seed=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Sliced score matching (Song, Garg, Shi & Ermon 2019)
 #
 # The trace is the expensive part. For any random vector $v$ with $\mathbb E[vv^\top] = I$
@@ -230,7 +233,7 @@ fit("exact SM", "esm", seed=3)
 # closed form $\tfrac12|s_\theta|^2$ for the second term, so only the trace is sampled.
 # In code (Rademacher directions, one per data point):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def ssm_loss(model, x, generator, variance_reduction=False):
     """Sliced score matching with one Rademacher direction per point."""
     v = torch.randint(0, 2, x.shape, generator=generator).to(x.dtype) * 2 - 1
@@ -261,16 +264,16 @@ for vr in [False, True]:
           f"single-direction std {float(per.std()):.3f}")
     assert abs(float(per.mean()) - exact) < 5 * se
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Same numbers as the package, same random directions. Averaged over many directions, both
 # sliced objectives match the exact one within their standard error, and the spread of a
 # single-direction estimate is smaller for SSM-VR: it samples only the trace. Train both:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fit("sliced SM", "ssm", seed=3)
 fit("sliced SM-VR", "ssm_vr", seed=3)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Denoising score matching (Vincent 2011)
 #
 # A different trick avoids derivatives of the model altogether. Add Gaussian noise,
@@ -294,7 +297,7 @@ fit("sliced SM-VR", "ssm_vr", seed=3)
 # The package weights the loss by $\lambda(\sigma) = \sigma^2$ (Song & Ermon 2019), i.e.
 # minimises $\tfrac12|\sigma s_\theta + z|^2$, which for one fixed $\sigma$ only rescales it:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def dsm_loss(model, x, sigma, generator):
     """Denoising score matching at one noise level, weighted by λ(σ) = σ²."""
     z = torch.randn(x.shape, generator=generator, dtype=x.dtype)
@@ -309,7 +312,7 @@ print(f"DSM at σ = {dsm_sigma}: ours = {float(ours):.6f}, package = {float(help
 assert torch.allclose(ours, helper, atol=1e-6)
 fit("denoising SM", "dsm", seed=3, sigmas=dsm_sigma)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Learned vs analytic score
 #
 # How good are the four fields? The natural measure is the quantity score matching minimises,
@@ -319,7 +322,7 @@ fit("denoising SM", "dsm", seed=3, sigmas=dsm_sigma)
 # the score of $p_\sigma$, which is what it actually estimates (`score.PerturbedMixture`: for
 # a Gaussian mixture $p_\sigma$ is again a mixture, with variances $\sigma_k^2 + \sigma^2$).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 perturbed = score.PerturbedMixture(mix)
 mse = {name: score.score_mse(m, mix.score, test) for name, m in models.items()}
 print(f"E_p|∇ log p|² = {fisher_scale:.3f} (the error of s = 0)\n")
@@ -334,13 +337,13 @@ print(f"\ndenoising SM against the score of p_σ (σ = {dsm_sigma}) instead of p
 for name, value in mse.items():
     assert value < 0.1 * fisher_scale, (name, value)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Every objective learned the score: each error is a small fraction of
 # $\mathbb E_p|\nabla\log p|^2$ (asserted: below a tenth). Where is the remaining error? The
 # error maps below show $|s_\theta(x) - \nabla\log p(x)|^2$ over the plane on a log scale,
 # with the density's contours in white:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 _, _, grid = plotting.grid_2d(bounds, 120)
 grid = grid.float()
 with torch.no_grad():
@@ -358,13 +361,13 @@ for ax, (name, model) in zip(axes.reshape(-1), models.items(), strict=True):
 fig.suptitle("where the learned scores are wrong (white: contours of p)")
 display(fig)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *The error is small where the data are and grows by orders of magnitude away from them —
 # between the modes and in the corners.* Every objective is an expectation under $p$, so
 # regions where $p$ is tiny barely contribute to it: the model is free to be wrong there.
 # Below, the learned field (red) against the true one (white) for sliced SM-VR:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, ax = plotting.new_axes(size=(6.2, 4.4))
 plotting.plot_field_2d(lambda x: mix.log_prob(x).exp(), bounds, ax=ax,
                        colorbar_label="density p(x)",
@@ -373,10 +376,11 @@ quiver_field(ax, mix.score, bounds, n=15, color="w")
 quiver_field(ax, models["sliced SM-VR"], bounds, n=15, color="C1")
 display(fig)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Near the modes the arrows coincide. Far away they do not, and that is exactly where a
 # Langevin chain started from noise begins its journey.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Plain Langevin dynamics gets the weights wrong
 #
 # Langevin dynamics needs only the score: $x \leftarrow x + \varepsilon\,\nabla\log p(x) +
@@ -387,7 +391,7 @@ display(fig)
 # the fraction of chains in each mode is the fraction that *started* in its basin, about one
 # half each, whatever the true weights.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_chains = 5000  # binomial s.d. of a mode fraction near 0.8: √(0.8·0.2/5000) ≈ 0.006
 (lo1, hi1), (lo2, hi2) = bounds
 start = torch.rand(n_chains, 2, generator=torch.Generator().manual_seed(7))
@@ -406,7 +410,7 @@ print(f"plain Langevin, {langevin_steps} steps: fraction in each mode "
 plain_error = float((plain_fracs - weights.double()).abs().max())
 assert plain_error > 0.15  # off by far more than the 0.03 bar (and than the sampling noise)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Each sample is assigned to its nearest mean (`score.mode_fractions`). The fraction in the
 # heavy mode stays where the starting split put it, far from its true weight, however long
 # we run (the figure in section 8 shows it over the run). The chains are not wrong *locally*
@@ -414,7 +418,8 @@ assert plain_error > 0.15  # off by far more than the 0.03 bar (and than the sam
 # where the chains started. A *learned* score cannot fix this, and adds its own trouble: the
 # chains begin in the low-density region where section 5 showed the score to be least
 # accurate.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Noise to the rescue: perturbed densities
 #
 # Song & Ermon (2019) fixed both problems with one idea: perturb the data with Gaussian noise
@@ -428,17 +433,18 @@ assert plain_error > 0.15  # off by far more than the 0.03 bar (and than the sam
 # `widgets.noise_level_figure` (arrows have unit length, coloured by the log of the score's
 # magnitude, which grows like $1/\sigma^2$ near the data).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 display(widgets.noise_level_panels((0.05, 0.5, 1.5, 4.0), mixture=mix))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.noise_explorer(mixture=mix, sigma=0.5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: find the $\sigma$ at which the two modes merge into one (the midpoint
 # density reaches the peak); compare the arrows between the modes at $\sigma = 0.05$ and at
 # $\sigma = 1$: the ridge that separates the basins softens and then disappears.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Annealed Langevin dynamics (Song & Ermon 2019)
 #
 # Take a geometric ladder of noise levels $\sigma_1 > \dots > \sigma_L$ (a constant ratio
@@ -455,7 +461,7 @@ widgets.noise_explorer(mixture=mix, sigma=0.5)
 # sharper density, close to the previous one, and ends in $p_{\sigma_L} \approx p$. The whole
 # algorithm, with the exact noise-conditional score of the mixture, $\nabla\log p_\sigma$:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def annealed_langevin(score_fn, x, sigmas, n_steps_each, eps, generator):
     """Song & Ermon's Algorithm 1 (step α on the score, noise √(2α))."""
     for sigma in sigmas.tolist():
@@ -488,13 +494,13 @@ print(f"annealed Langevin (exact score), {len(sigmas)} levels × {n_steps_each} 
 print(f"plain Langevin: largest error {plain_error:.3f}")
 assert annealed_error < 0.03
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Our loop and the package's `annealed_langevin` agree (same random numbers), and with the
 # exact noise-conditional score the mode fractions land within 0.03 of the true weights —
 # a statistically meaningful bar with 5000 chains, whose binomial standard deviation is about
 # 0.006. The figure follows the heavy mode's fraction along both runs:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plotting.new_axes(ncols=3, size=(4.3, 3.6))
 steps_plain = np.arange(len(over_time)) * 50
 ax = axes[0]
@@ -520,13 +526,14 @@ for ax, x, name in [(axes[1], plain.x, "plain Langevin"),
 fig.suptitle("exact score, same starting points: plain vs annealed Langevin")
 display(fig)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Left: the fraction of chains nearest the heavy mode. Plain Langevin freezes at the starting
 # split. Annealed Langevin tracks, level by level, the exact fraction of the perturbed density
 # $p_{\sigma_i}$ on the heavy mode's side (dotted) — at large $\sigma$ the broad components
 # spill over the midpoint, so that fraction is below the weight — and arrives at the true
 # weight as $\sigma$ shrinks. Middle and right: 2000 of the final samples.*
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Learning the noise-conditional score (NCSN)
 #
 # Now without the closed form. A **noise-conditional score network** takes $(x, \sigma)$ and
@@ -541,7 +548,7 @@ display(fig)
 # $\sigma$ (Song & Ermon 2020: the true score scales like $1/\sigma$, so the network's output
 # stays of order one at every level).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 ncsn = score.NoiseConditionalScoreNet(2, 64, 2, generator=torch.Generator().manual_seed(11))
 ncsn_steps = config.scaled(full=6000, fast=2000)
 t0 = time.perf_counter()
@@ -565,13 +572,13 @@ print(f"NCSN at σ_L = {float(sigmas[-1]):.2f} against the score of p, MSE under
       f"{ncsn_p:.4f} (relative {ncsn_p / fisher_scale:.4f})")
 assert level_rel.max() < 0.1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The error at each level is measured on samples of $p_\sigma$ (held-out data plus noise)
 # against the closed-form $\nabla\log p_\sigma$, relative to the error of $s_\theta \equiv 0$:
 # one network is accurate at every noise level (asserted: below a tenth), and at the
 # smallest level it is also a good score for $p$ itself. Now sample with it:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 learned = score.annealed_langevin(ncsn, start, sigmas, n_steps_each, eps,
                                   generator=torch.Generator().manual_seed(10))
 learned_fracs = score.mode_fractions(learned.x, mix.means)
@@ -593,13 +600,14 @@ plotting.plot_samples(mix.sample(2000, torch.Generator().manual_seed(14)), ax=ax
 fig.suptitle("learned noise-conditional score: samples vs the truth")
 display(fig)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # With a learned score the weights come out right too. (In fast mode, with a third of the
 # training, they are asserted only to be much closer than plain Langevin's. Expect a
 # different training seed to move the full-mode fractions a little: the network's error
 # between the modes at the intermediate noise levels is what decides how the mass is split,
 # and it is never zero; retrain with another seed to see how much.)
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The score $\nabla\log p = -\nabla E$ does not contain $Z$; Langevin dynamics needs nothing
@@ -623,7 +631,8 @@ display(fig)
 # Next: [09 · Diffusion models](09_diffusion_models.ipynb) turns the ladder of noise levels into
 # a continuous-time forward process and its learned reverse — the same denoising score
 # matching, with a different schedule and sampler (Song et al. 2021 unify the two).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Gaussian projections.** Repeat the unbiasedness check of section 3 with Gaussian
@@ -717,7 +726,8 @@ display(fig)
 # $\mathbb E_p[\tfrac12|\nabla E_\theta|^2 - \Delta E_\theta]$ — Hyvärinen's original form —
 # and training differentiates the network three times.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - A. Hyvärinen (2005). Estimation of non-normalized statistical models by score matching.

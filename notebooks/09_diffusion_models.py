@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 09 · Diffusion models: DDPM and DDIM as a stack of denoising score models
 #
 # Notebook 08 learned the score $\nabla_x \log p$ of data blurred by a few levels of noise and
@@ -37,7 +37,8 @@
 # closed form), training on a 2D toy with a known density and on 8×8 digits, ancestral and
 # DDIM sampling, the identity "noise prediction = scaled score" that makes a diffusion model a
 # stack of energy-based models, and a measurement of sample quality against exact samples.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -52,7 +53,8 @@
 #    and sample quality;
 # 5. measure sample quality honestly with MMD against exact samples, next to the noise floor of
 #    the measurement itself, and check that image samples are not copies of training images.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # [08 · Score matching](08_score_matching.ipynb) (the score, denoising score matching,
@@ -62,7 +64,7 @@
 # run with shorter training and smaller samples (the numbers then differ, and the strictest
 # quality bars are only asserted in the full run).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import itertools
 import math
 import time
@@ -80,7 +82,7 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: cpu (all tensors here are small)")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The forward process: noise in T small steps
 #
 # Fix a **variance schedule** $0 < \beta_1 < \dots < \beta_T < 1$ and destroy a data point
@@ -110,7 +112,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: cpu (all tensors here are sm
 # form *empirically* against iterating the one-step chain on samples of the **8 gaussians**
 # density, whose exact samples come from `energies.eight_gaussians()`.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 T = 1000
 betas = torch.linspace(1e-4, 0.02, T, dtype=torch.float64)  # β_1 .. β_T
 alpha_bar = torch.cumprod(1 - betas, dim=0)  # ᾱ_1 .. ᾱ_T
@@ -141,7 +143,7 @@ for t in range(1, T + 1):  # the chain, one small step at a time
             assert abs(float((v**2).mean(0).mean()) - theory) < 5 * se
             assert float(v.mean(0).abs().max()) < 5 * math.sqrt(theory / n_check)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # After 10, 100, 300 and 1000 steps the iterated chain and the one-line formula agree with each
 # other and with the theory, within the sampling error printed beside them. Moments alone
 # would miss a wrong *shape* (at $t = 10$ the data are still eight sharp blobs), so the last
@@ -149,7 +151,7 @@ for t in range(1, T + 1):  # the chain, one small step at a time
 # the chain and the closed form at $t = 10$, next to the MMD between two independent runs of
 # the closed form (which differ only by sampling noise).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 BANDWIDTH = 0.5  # one fixed kernel width for every MMD in this notebook (section 4 says why)
 
 
@@ -170,7 +172,7 @@ print(f"t = 10: MMD²(chain, closed form) = {chain_vs_closed:.2e}, "
       f"MMD²(closed form, closed form) = {closed_vs_closed:.2e}")
 assert chain_vs_closed < 5 * abs(closed_vs_closed) + 1e-3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Both are at the level of sampling noise. How fast the data are destroyed is the schedule's
 # choice. Nichol & Dhariwal (2021) noticed that the linear schedule turns small images into
 # near-noise long before $t = T$, wasting steps, and proposed the **cosine schedule**
@@ -179,7 +181,7 @@ assert chain_vs_closed < 5 * abs(closed_vs_closed) + 1e-3
 # the signal fraction $\bar\alpha_t$ and the log signal-to-noise ratio
 # $\log\big(\bar\alpha_t / (1-\bar\alpha_t)\big)$, and what they do to a digit.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 cosine = diffusion.cosine_beta_schedule(T)
 digits = data.load_digits()
 fig = plt.figure(figsize=(13, 6.2))
@@ -218,13 +220,14 @@ print(f"ᾱ at t = {mid}: linear {float(schedule.alpha_bar[mid]):.3f}, "
       f"cosine {float(cosine.alpha_bar[mid]):.3f}")
 assert float(cosine.alpha_bar[mid]) > 2 * float(schedule.alpha_bar[mid])
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Figure: left, the signal fraction and the log SNR of the two schedules; right, the same
 # digit and the same noise at eight steps.* Under the linear schedule the digit is gone by the
 # middle of the run; the cosine schedule keeps it recognisable for longer and spends more of
 # its steps at intermediate noise levels, where the interesting denoising happens. We use the
 # linear schedule for the 2D toy (as Ho et al.) and the cosine schedule for the digits.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Training: regress the noise
 #
 # The reverse process $p_\theta(x_{t-1} \mid x_t)$ is learned by maximising a variational
@@ -252,7 +255,7 @@ assert float(cosine.alpha_bar[mid]) > 2 * float(schedule.alpha_bar[mid])
 # \varepsilon,\ t)\|^2$, which Ho et al. found to train better. Here it is, checked against
 # the package's `diffusion.ddpm_loss` (same random numbers, same model):
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def loss_simple(model, x0, generator):
     """Algorithm 1 of Ho et al. (2020): one Monte-Carlo estimate of L_simple."""
     t = torch.randint(1, T + 1, (x0.shape[0],), generator=generator)  # t ~ U{1..T}
@@ -271,7 +274,7 @@ with torch.no_grad():
 print(f"L_simple on one batch: ours {float(ours):.6f}, diffusion.ddpm_loss {float(pkg):.6f}")
 assert torch.allclose(ours, pkg)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The network is `diffusion.TimeMLP`: a residual MLP that receives $x_t$ and sinusoidal
 # features of $t$ (Vaswani et al. 2017), added in every block so that each layer knows the
 # noise level. `diffusion.train_ddpm` runs the loop of the sketch with Adam, gradient
@@ -283,7 +286,7 @@ assert torch.allclose(ours, pkg)
 # the best possible predictor, $\mathbb E[\varepsilon \mid x_t]$, which for a Gaussian mixture
 # is known in closed form (`diffusion.MixtureEpsilon`, section 5), so we can draw it.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_train = config.scaled(full=20_000, fast=10_000)
 train_2d = data.toy_2d("8 gaussians", n_train, generator)
 oracle = diffusion.MixtureEpsilon(density, schedule)  # the exact optimal ε, for reference
@@ -310,7 +313,7 @@ ax.legend()
 plt.show()
 assert hist_2d["loss"][-1] < best_loss + 0.05
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Sampling: the ancestral sampler
 #
 # To generate, start from $x_T \sim \mathcal N(0, I)$ and step backwards with
@@ -319,7 +322,7 @@ assert hist_2d["loss"][-1] < best_loss + 0.05
 # works about as well). No noise is added at the last step. This is Algorithm 2 of Ho et al.;
 # our ten lines are checked against `diffusion.ddpm_sample` on the same random numbers:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 @torch.no_grad()
 def sample_ancestral(model, x_T, generator):
     """Algorithm 2 of Ho et al. (2020): T reverse steps from x_T to x_0."""
@@ -341,12 +344,12 @@ pkg = diffusion.ddpm_sample(ema_2d, schedule, x_T, torch.Generator().manual_seed
 print(f"max |ours - diffusion.ddpm_sample| = {float((ours - pkg).abs().max()):.1e}")
 assert torch.allclose(ours, pkg, atol=1e-4)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the real run: samples from the EMA model, keeping the whole trajectory for the explorer
 # of section 8, next to as many exact samples of the data density. We draw `n_compare` batches
 # of `n_eval` points, for `n_compare` independent quality measurements in section 4.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_eval = config.scaled(full=2000, fast=1000)  # the sample size of one MMD comparison
 n_compare = config.scaled(full=4, fast=2)  # independent comparisons, averaged in section 4
 x_T = torch.randn(n_compare * n_eval, 2, generator=generator)
@@ -369,11 +372,12 @@ plotting.plot_samples(samples_2d[:n_eval], ax=axes[2], bounds=bounds, color="C2"
                       title=f"{n_eval} DDPM samples ({T} ancestral steps)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Figure: the data density (left), exact samples (middle) and the diffusion model's samples
 # (right).* By eye the model has found all eight modes with about the right widths. The next
 # section replaces "by eye" with a number.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## 4. How good are the samples? MMD, and the floor of the measurement
 #
 # The squared **maximum mean discrepancy** with a Gaussian kernel of width $h$,
@@ -408,7 +412,7 @@ plt.show()
 # covariance, which misses every mode) and ancestral sampling with the *exact* noise predictor
 # (section 5), which is what a perfect network would achieve with this sampler.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_repeats = config.scaled(full=25, fast=20)
 median_h = metrics.median_bandwidth(density.sample(n_eval, generator),
                                     density.sample(n_eval, generator))
@@ -448,13 +452,14 @@ assert model_ratio < 10 and model_ratio * floor < 0.05 * quality["best single Ga
 if not FAST:  # the issue's bar, in the full run: within 3× the data-vs-data floor
     assert model_ratio < 3, model_ratio
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # The single Gaussian is far above the floor: the measurement sees missing modes. The
 # trained model with 1000 ancestral steps lands within a few floors of zero — in the full run
 # within 3× the floor (asserted), i.e. within a small factor of the range that exact samples
 # of this size reach by chance; the shorter fast-mode training only has to beat a weaker bar.
 # The exact noise predictor shows what the sampler alone would give.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Noise prediction is a scaled score: a stack of energy-based models
 #
 # Why does regressing the noise work? The minimiser of the squared loss is the conditional
@@ -482,7 +487,7 @@ if not FAST:  # the issue's bar, in the full run: within 3× the data-vs-data fl
 # \,\mu_k,\ (\bar\alpha_t\sigma_k^2 + 1 - \bar\alpha_t) I\big)$ (`diffusion.noised_mixture`),
 # and `diffusion.MixtureEpsilon` is its exact $\varepsilon^*$. First the stack of energies:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 energy_times = [0, 30, 100, 250, 600]
 fig, axes = plt.subplots(1, len(energy_times), figsize=(3.3 * len(energy_times), 3.3))
 for ax, t in zip(axes, energy_times, strict=True):
@@ -494,14 +499,14 @@ fig.suptitle("the energy landscapes a diffusion model learns the gradients of, o
              "level (clipped at the 90th percentile)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Figure: exact energies of the noised 8 gaussians.* Now the learned side. We convert the
 # network's noise prediction into a score with one line, check it against
 # `diffusion.eps_to_score`, and compare it with the analytic score of $q_t$ on points drawn
 # from $q_t$ itself: the relative error $\mathbb E\|\hat s - s\|^2 / \mathbb E\|s\|^2$, which is
 # the same number in $\varepsilon$ units because the factor $\sqrt{1-\bar\alpha_t}$ cancels.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 score_times = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000]
 rel_err = []
 for t in score_times:
@@ -519,7 +524,7 @@ for t, r in zip(score_times, rel_err, strict=True):
     print(f"t = {t:4d}  (noise sd {noise_sd:.3f}): relative squared error of the score {r:.3f}")
 assert max(r for t, r in zip(score_times, rel_err, strict=True) if t >= 20) < 0.2
 
-# %%
+# %% slideshow={"slide_type": "-"}
 t_show = 20
 q_t = diffusion.noised_mixture(density, t_show, schedule)
 _, _, pts = plotting.grid_2d(bounds, 21)
@@ -545,7 +550,7 @@ axes[2].set_title("learned vs analytic score, on points from $q_t$")
 fig.suptitle("the trained noise predictor, read as a score")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Figure: left and middle, the analytic and the learned score at $t = 20$ (arrows
 # compressed, over the exact energy $E_t$); right, the relative error at each level.* From
 # moderate noise upwards the learned score matches the analytic one closely. At the very
@@ -566,7 +571,8 @@ plt.show()
 # deterministic transport step plus one Langevin step (notebook 07) on the current level's
 # energy $E_t$ — annealed Langevin dynamics with one step per level. Dropping the Langevin part
 # leaves the deterministic probability-flow ODE, which DDIM integrates with large steps.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. DDIM: fewer, deterministic steps
 #
 # Ancestral sampling needs all $T$ network evaluations. Song, Meng & Ermon (2021) observed that
@@ -586,7 +592,7 @@ plt.show()
 # $T = \tau_S > \dots > \tau_0 = 0$ of the training levels. The same trained network, no
 # retraining. Here is $\eta = 0$, checked against `diffusion.ddim_sample`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 @torch.no_grad()
 def sample_ddim(model, x_T, n_steps):
     """DDIM with η = 0 along n_steps evenly spaced levels from T to 0."""
@@ -605,7 +611,7 @@ pkg = diffusion.ddim_sample(ema_2d, schedule, x_T[:200], n_steps=20)
 print(f"max |ours - diffusion.ddim_sample| = {float((ours - pkg).abs().max()):.1e}")
 assert torch.allclose(ours, pkg, atol=1e-4)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # How many steps does DDIM need, and where should they go? The evenly spaced subsequence
 # above gives every part of diffusion time the same number of steps; a **quadratic** spacing
 # $\tau_i \approx T (i/S)^2$ (Song, Meng & Ermon 2021) crowds them at small $t$, where the
@@ -617,7 +623,7 @@ assert torch.allclose(ours, pkg, atol=1e-4)
 # network and the exact $\varepsilon^*$: the second separates the sampler's discretisation
 # error from the network's error.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def mode_width(x):
     """rms distance from each point to its nearest mode centre (per coordinate)."""
     centres = density.means.float()
@@ -670,7 +676,7 @@ assert ddim50["seconds"] < ancestral["seconds"]
 if not FAST:  # the issue's bar: DDIM with ≤ 50 steps within 2× of 1000-step ancestral
     assert ddim50["model"] <= 2 * reference
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, (ax_m, ax_10, ax_50) = plt.subplots(1, 3, figsize=(14, 4.2))
 for spacing, marker in [("uniform", "o"), ("quadratic", "^")]:
     sub = [r for r in rows if r["spacing"] == spacing]
@@ -691,7 +697,7 @@ for ax, key in [(ax_10, "DDIM uniform, 10 steps"), (ax_50, "DDIM quadratic, 50 s
                           title=f"{key}: {by_name[key]['model'] / floor:.1f} × floor")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Figure: left, MMD² in units of the floor against the number of steps; middle and right,
 # DDIM samples with 10 evenly spaced and 50 quadratically spaced steps.* With a handful of
 # steps DDIM's samples are visibly wrong: squeezed towards the ring and smeared between the
@@ -707,7 +713,8 @@ plt.show()
 # ancestral sampler — in the full run the 50-step DDIM (even spacing, declared in advance) is
 # within 2× of it in MMD² (asserted; values below the floor count as the floor) — at a
 # fraction of the time: fast samplers are what made diffusion models practical.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Digits: a diffusion model on images
 #
 # The same code trains on the 8×8 digits (1437 training images, 64 features): pixels scaled
@@ -715,7 +722,7 @@ plt.show()
 # the same scale), the cosine schedule, a wider `TimeMLP`, and the denoised guess $\hat x_0$
 # clipped to [-1, 1] during sampling (`clip=1.0`), as Ho et al. do for images.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 x_digits = diffusion.to_unit_interval(digits.x_train)
 digit_steps = config.scaled(full=4000, fast=800)
 model_digits = diffusion.TimeMLP(dim=64, hidden=256, depth=3,
@@ -748,7 +755,7 @@ fig.suptitle("8×8 digits: training images and diffusion samples (same starting 
              "both samplers)")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Figure: training images (left) and samples of the EMA model by the two samplers.* Most
 # samples are recognisable digits; some are blends. A generative model can also "succeed" by
 # **memorising** its training set, so we check: for each sample, the distance to its nearest
@@ -756,7 +763,7 @@ plt.show()
 # typical distance of a genuinely new digit) and for samples of independent Gaussian pixels
 # with the data's mean and spread (no structure). Copies would sit near distance 0.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def nearest_distance(images, reference):
     """Euclidean distance (pixels in [0, 1]) from each image to its nearest reference image."""
     return torch.cdist(images, reference).min(dim=1).values
@@ -791,14 +798,15 @@ for name in digit_samples:
     # and far more digit-like than structureless pixels
     assert float(d.median()) < float(nn_dist["independent Gaussian pixels"].median())
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The samples are about as far from their nearest training image as new real digits are (a
 # little farther: they are imperfect), far closer than structureless pixels, and none is a
 # near-copy (all asserted). The model has learned *a distribution of digits*, not a lookup
 # table — at this data-set size and training length; diffusion models trained for very long
 # on small data sets do start to reproduce training images (Somepalli et al. 2023), which is
 # why this check belongs next to every sample grid.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 8. Explore: diffusion time
 #
 # The static figure shows the forward process (top: the data noised to step $t$ with fixed
@@ -808,7 +816,7 @@ for name in digit_samples:
 # third panel marks where $t$ sits on the schedule. Both come from the same pure function,
 # `widgets.diffusion_time_figure`.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 explore_n = min(n_eval, 1000)
 explore_noise = torch.randn(explore_n, 2, generator=generator)
 explore_rev = diffusion.Trajectory(traj.times, traj.states[:, :explore_n])
@@ -822,17 +830,18 @@ redraw = time.perf_counter() - t0
 print(f"one redraw of the explorer's figure: {redraw:.2f} s")
 assert redraw < 3.0
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.diffusion_explorer(exact_2d[:explore_n], explore_noise, schedule, explore_rev,
                            density=density, t=150)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: find the step where the eight modes of $q_t$ merge into one blob (around
 # where the noise scale matches the distance between modes), and the step where the reverse
 # samples first split into eight groups — they should be about the same. Near $t = T$ both
 # panels are the same standard Gaussian: the reverse process only starts to *look* like
 # anything in the last few hundred steps.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The forward process adds Gaussian noise in $T$ steps; its marginal is closed-form,
@@ -856,7 +865,8 @@ widgets.diffusion_explorer(exact_2d[:explore_n], explore_noise, schedule, explor
 #   samples are new, not copies.
 #
 # Next: [10 · Joint energy models](10_joint_energy_models.ipynb) reads a classifier as an EBM.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The cosine schedule on the toy.** Retrain the 2D model with `cosine` instead of the
@@ -944,7 +954,8 @@ widgets.diffusion_explorer(exact_2d[:explore_n], explore_noise, schedule, explor
 # mode shrink towards the floor. A single number hides what its kernel cannot see; fix the
 # bandwidth before comparing, and choose it at the scale of the structure you care about.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - J. Sohl-Dickstein, E. Weiss, N. Maheswaranathan, S. Ganguli (2015). Deep unsupervised

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 10 · Joint energy models: your classifier is secretly an energy-based model
 #
 # A classifier ends in a vector of logits $f_\theta(x) \in \mathbb R^K$, and the softmax turns
@@ -32,7 +32,8 @@
 # iterations and seed* on the 8×8 digits, and measures the three claims instead of assuming
 # them: accuracy, calibration (reliability diagrams and ECE), out-of-distribution detection
 # (AUROC on noise, transformed digits and held-out digit classes) and class-conditional samples.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -49,7 +50,8 @@
 # 5. use $\log p(x)$ and $\max_y p(y|x)$ as out-of-distribution scores, measure them with
 #    AUROC, and say which kinds of outliers each one catches;
 # 6. sample digits of a chosen class by Langevin dynamics on $E(x, y)$.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebook [07 · Neural EBMs and Langevin](07_neural_ebm_langevin.ipynb) (Langevin dynamics,
@@ -58,7 +60,7 @@
 # (measured by `make bench`); `EBM_FAST=1` trains for fewer iterations and one seed instead of
 # three (the numbers then differ; the conclusions are asserted in both modes).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import copy
 import time
 
@@ -79,7 +81,7 @@ digits = data.load_digits()  # 8×8 grey-level digits in [0, 1], fixed 1 437 / 3
 x_train, y_train, x_test, y_test = digits.x_train, digits.y_train, digits.x_test, digits.y_test
 print(digits)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. A classifier's logits are an energy
 #
 # Let $f_\theta : \mathbb R^D \to \mathbb R^K$ be any classifier network. Define the energy
@@ -116,7 +118,7 @@ print(digits)
 # Below: the logsumexp written out (shifting by the maximum so that $e^{f}$ cannot overflow),
 # checked against `ebm.jem_log_px`; then the shift, and the cross-entropy gradient.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def log_px_unnormalised(logits):
     """log p(x) + log Z = logsumexp_y f(x)[y], computed as m + log Σ_y exp(f(x)[y] - m)."""
     m = logits.max(dim=1, keepdim=True).values  # largest logit: exp(f - m) <= 1, no overflow
@@ -151,7 +153,7 @@ along_ones = free.grad.sum(dim=1)  # component of ∂CE/∂f along (1, ..., 1), 
 print(f"max |Σ_y ∂CE/∂f[y]| = {float(along_ones.abs().max()):.1e}: cross-entropy ignores c(x)")
 assert along_ones.abs().max() < 1e-6
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Training JEM: cross-entropy plus contrastive divergence on the logsumexp
 #
 # JEM maximises the joint log-likelihood, split into the two parts we just derived:
@@ -197,7 +199,7 @@ assert along_ones.abs().max() < 1e-6
 # Here is one iteration written out, run side by side with `ebm.train_jem` from the same seed;
 # after a few iterations the two networks must have identical weights.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 JEM = dict(gen_weight=0.3, n_langevin=10, step_size=0.1, noise_scale=0.05, alpha=0.1,
            clip=(0.0, 1.0), reinit_prob=0.05, buffer_size=10_000)
 BATCH, LR = 64, 3e-3
@@ -245,7 +247,7 @@ with torch.no_grad():
 print(f"max |weight difference| after 3 iterations: {gap:.1e}")
 assert gap < 1e-5 and np.allclose(losses, check["loss"], atol=1e-5)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A fair comparison
 #
 # The plain classifier is trained by the *same* function with $\gamma = 0$ and no Langevin
@@ -255,7 +257,7 @@ assert gap < 1e-5 and np.allclose(losses, check["loss"], atol=1e-5)
 # so that we can watch both models develop (in a real project, use a validation split for
 # such curves; here they are only plotted, never used to choose anything).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 n_iters = config.scaled(full=3000, fast=1400)
 seeds = list(range(config.scaled(full=3, fast=1)))
 PLAIN = dict(gen_weight=0.0, n_langevin=0)
@@ -289,12 +291,12 @@ for seed in seeds:
 models = {name: runs[name, 0][0] for name in ["plain", "JEM"]}
 histories = {name: runs[name, 0][1] for name in ["plain", "JEM"]}
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # First, the training curves of the seed-0 pair. The left panel is the JEM health check: the
 # mean energy of data and of the SGLD samples should stay close (the sampler keeps up); for
 # the plain classifier the same quantities are computed but never trained, and drift apart.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 3, figsize=(14, 3.8), layout="constrained")
 for name, style in [("plain", "--"), ("JEM", "-")]:
     h = histories[name]
@@ -315,13 +317,14 @@ print(f"JEM, last 500 iterations: |mean E(data) - mean E(samples)| = {e_gap:.3f}
       f"(saturation would be 1/α = {1 / JEM['alpha']:g})")
 assert e_gap < 1.0  # the sampler keeps up: far from the saturated, discriminator-like regime
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Left:* JEM's data and sample energies stay together (solid lines), the plain classifier's
 # logsumexp drifts wherever the architecture takes it (dashed). *Middle and right:* test
 # accuracy and calibration error during training. The plain classifier reaches its accuracy
 # quickly and then keeps sharpening its confidences; JEM starts under-confident (its
 # calibration error is high early on, for the opposite reason) and settles lower.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Accuracy and calibration
 #
 # A classifier is **calibrated** when its confidence means what it says: among the inputs
@@ -338,7 +341,7 @@ assert e_gap < 1.0  # the sampler keeps up: far from the saturated, discriminato
 # including the wrong ones. The test negative log-likelihood (NLL) rises while the accuracy
 # stays flat. Below, all three numbers for the seed-0 pair, then the reliability diagrams.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def evaluate(model, x, y):
     with torch.no_grad():
         logits = model(x)
@@ -370,7 +373,7 @@ for ax, (name, r) in zip(axes, results.items(), strict=True):
     ax.legend(loc="upper left", fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Reliability diagrams of the plain classifier (left) and JEM (right) on the 360 test digits;
 # the numbers above the bars are the number of test digits per bin. Almost all digits land in
 # the top bin, so the ECE is mostly the gap between accuracy and confidence there: the plain
@@ -378,7 +381,7 @@ plt.show()
 # assertions below say which model is better calibrated in this run, and, in full mode, over
 # three seeds (each a new initialisation and new data order for both models).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 gap_acc = results["JEM"]["acc"] - results["plain"]["acc"]
 print(f"accuracy, JEM minus plain: {gap_acc:+.3f}")
 assert gap_acc > -0.02  # JEM keeps the classifier's accuracy (within 2 points)
@@ -398,7 +401,7 @@ if not FAST:  # measured in full mode: JEM has the lower ECE for every seed
     assert all(per_seed["JEM", s]["ece"] < per_seed["plain", s]["ece"] for s in seeds)
     assert all(per_seed["JEM", s]["acc"] > per_seed["plain", s]["acc"] - 0.02 for s in seeds)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Why does the generative term help calibration? Cross-entropy alone is minimised by pushing
 # the logits of training digits ever further apart; nothing stops the scale from growing.
 # In JEM the same logits must also make $\operatorname{logsumexp} f$ a density whose Langevin
@@ -407,7 +410,8 @@ if not FAST:  # measured in full mode: JEM has the lower ECE for every seed
 # effect on CIFAR-100, where plain networks are badly over-confident; on these easy digits the
 # effect is smaller, and it depends on training length (the curves above): early in training
 # JEM is the *under*-confident one.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Out-of-distribution detection
 #
 # A classifier deployed in the world will see inputs unlike its training data. Two scores can
@@ -440,7 +444,7 @@ if not FAST:  # measured in full mode: JEM has the lower ECE for every seed
 # (unseen classes). Held-out classes are the hardest case: real, clean digits, only of a kind
 # the model never saw.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 ood_gen = torch.Generator().manual_seed(2)
 n_test = len(x_test)
 images = x_test.reshape(-1, 8, 8)
@@ -500,7 +504,7 @@ print(f"{'':22}" + "".join(f"{m + ': ' + k:>20}" for m, k in columns))
 for set_name in set_names:
     print(f"{set_name:22}" + "".join(f"{table[set_name, m][k]:>20.3f}" for m, k in columns))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the table by column. The plain classifier's logsumexp is the untrained degree of
 # freedom of section 1: on several sets it ranks the outliers as *more* likely than the
 # digits (AUROC below 0.5), on others it happens to work, held-out classes included. Nothing
@@ -514,7 +518,7 @@ for set_name in set_names:
 # Nalisnick et al. (2019) documented for deep generative models. There JEM's own confidence is
 # the better of its two scores. The assertions below state what this run measured.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 jem_px = {s: table[s, "JEM"]["log p(x)"] for s in set_names}
 plain_px = {s: table[s, "plain"]["log p(x)"] for s in set_names}
 clear = ["uniform noise", "smoothed noise", "rotated 90°", "inverted", "shifted"]
@@ -525,11 +529,11 @@ assert min(plain_px.values()) < 0.5  # the plain logsumexp ranks some outliers a
 held = table["held-out classes 5-9", "JEM"]
 assert held["max p(y|x)"] > max(held["log p(x)"], 0.8)  # new classes: confidence beats density
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The score distributions behind two rows of the table: JEM's $\log p(x)$ and the plain
 # classifier's, for test digits and three OOD sets.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained")
 for ax, name in zip(axes, ["plain", "JEM"], strict=True):
     sets = {"test digits": x_test, **{k: ood_sets[k] for k in ["uniform noise", "inverted",
@@ -544,13 +548,14 @@ for ax, name in zip(axes, ["plain", "JEM"], strict=True):
     ax.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Histograms of $\operatorname{logsumexp}_y f(x)[y]$. For the plain classifier (left) the
 # value is whatever the architecture produces, and noise or inverted digits can sit at or
 # above the real digits. For JEM (right) the digits have the highest density and the
 # outliers lie to the left; mirrored digits overlap most, since a mirrored 0, 1 or 8 is still
 # a digit.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Sampling a chosen class
 #
 # $p_\theta(x \mid y) \propto \exp(f_\theta(x)[y])$ is an EBM with energy
@@ -567,7 +572,7 @@ plt.show()
 # digits; and how different the samples of one class are from each other (mean pairwise
 # distance within a class), against the test digits of that class.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_per_class, n_steps = 12, config.scaled(full=200, fast=100)
 wanted = torch.arange(10).repeat_interleave(n_per_class)
 start = pixel_box(len(wanted), torch.Generator().manual_seed(3))
@@ -621,7 +626,7 @@ for k in nearest:
 assert nearest["JEM samples"] < nearest["plain samples"] / 2  # JEM's samples look like digits
 assert spread["JEM samples"] > 2 * spread["plain samples"]  # ... and differ from each other
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Left:* class-conditional JEM samples, column $y$ holding ten chains of class $y$ started
 # from noise: recognisable digits. *Middle:* the same sampler on the plain classifier's logits:
 # its class energies are minimised by saturated ink blobs with only a hint of the digit's
@@ -634,14 +639,14 @@ assert spread["JEM samples"] > 2 * spread["plain samples"]  # ... and differ fro
 # tiny within-class spread), while JEM's differ from each other. Remember that the sampler is cold
 # ($T = 0.05^2$): it climbs towards the modes of $p(x \mid y)$ rather than sampling it exactly.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     buffer_classes = models["plain"](histories["JEM"].buffer.x).argmax(1)
 counts = torch.bincount(buffer_classes, minlength=10)
 print("digits the plain classifier sees in JEM's replay buffer:", counts.tolist())
 assert counts.min() > 0.03 * len(buffer_classes)  # every digit is represented in p(x)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - Any classifier defines $E(x, y) = -f(x)[y]$, hence $p(x, y) \propto e^{f(x)[y]}$.
@@ -668,7 +673,8 @@ assert counts.min() > 0.03 * len(buffer_classes)  # every digit is represented i
 #
 # Next: [11 · Anomaly detection](11_anomaly_detection.ipynb) uses energies as anomaly scores
 # and measures them against classical baselines.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Correct Langevin noise.** Train JEM with the noise that makes SGLD a correct sampler
@@ -757,7 +763,8 @@ assert counts.min() > 0.03 * len(buffer_classes)  # every digit is represented i
 # The numbers change with the split (some digit pairs, like 1 and 7 or 3 and 8, are closer than
 # others), which is why held-out-class results should be reported for more than one split.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - W. Grathwohl, K.-C. Wang, J.-H. Jacobsen, D. Duvenaud, M. Norouzi, K. Swersky (2020).

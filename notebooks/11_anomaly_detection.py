@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 11 · Anomaly detection: energy as an anomaly score
 #
 # An energy-based model assigns every input a number, $E_\theta(x)$, that is low where the
@@ -34,7 +34,8 @@
 # digits 0–4 and must flag 5–9. Five methods are compared in one table — the neural EBM, an
 # RBM's free energy, an autoencoder's reconstruction error, a Gaussian density and an
 # isolation forest — and a threshold explorer shows what each choice of threshold flags.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -50,7 +51,8 @@
 #    neural EBM by ROC AUC, with bootstrap error bars that say which differences are real;
 # 4. recognise the failure modes: baselines that cannot represent the normal data's shape,
 #    unstable EBM training, and anomalies that look normal.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebooks [03](03_restricted_boltzmann_machines.ipynb) (RBM free energy),
@@ -61,7 +63,7 @@
 # numbers then differ, the conclusions asserted in both modes hold in both; the bar for the
 # EBM on digits is checked in the full run).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import math
 import time
 
@@ -79,7 +81,7 @@ generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The seed, with shapes
 #
 # A batched energy model maps inputs of shape (batch, d) to energies of shape **(batch,)**:
@@ -88,7 +90,7 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 # instead, and everything still *runs* — which is the danger: compared with labels of shape
 # (batch,), broadcasting silently builds a (batch, batch) matrix.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def is_anomaly(model, x, threshold):
     """Flag examples whose energy exceeds the threshold: (batch, d) -> (batch,) booleans."""
     with torch.no_grad():  # scoring needs no graph
@@ -113,7 +115,7 @@ flags = is_anomaly(lambda x: column_net(x).squeeze(1), x_demo, 0.0)
 print("after .squeeze(1):", tuple(flags.shape), flags.tolist())
 assert wrong.shape == (5, 5) and flags.shape == (5,)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Why the energy is the right score
 #
 # Detecting anomalies is a test between two hypotheses for an input $x$: *normal*,
@@ -136,7 +138,8 @@ assert wrong.shape == (5, 5) and flags.shape == (5,)
 # probability that a random anomaly scores higher than a random normal example (0.5 = chance,
 # 1 = perfect). It needs no threshold, which makes it the right first comparison; choosing the
 # threshold comes after (section 3).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. A 2D problem with a known optimum
 #
 # Normal data: the two-moons density of `energies`, whose $\log p$ is known exactly.
@@ -147,7 +150,7 @@ assert wrong.shape == (5, 5) and flags.shape == (5,)
 # We draw a training set, a held-out normal **calibration** set (used only to set thresholds),
 # and a test set of normal points and anomalies.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 moons = energies.get_density("two moons")
 (bx0, bx1), (by0, by1) = moons.bounds
 box_low, box_high = torch.tensor([bx0, by0]), torch.tensor([bx1, by1])
@@ -164,12 +167,12 @@ x2_anomaly = uniform_in_box(1000, generator)
 print(f"train {tuple(x2_train.shape)}, calibration {tuple(x2_calib.shape)}, "
       f"test: {len(x2_normal)} normal + {len(x2_anomaly)} anomalies")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The neural EBM is an MLP energy trained by contrastive divergence with short-run Langevin
 # samples and a replay buffer (`ebm.train_ebm`, notebook 07): each step lowers the energy of a
 # data batch and raises it on samples of the current model.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 t0 = time.perf_counter()
 ebm_2d = ebm.MLPEnergy(2, hidden=(128, 128))
 hist_2d = ebm.train_ebm(ebm_2d, x2_train, n_iters=config.scaled(full=800, fast=300),
@@ -178,7 +181,7 @@ hist_2d = ebm.train_ebm(ebm_2d, x2_train, n_iters=config.scaled(full=800, fast=3
 print(f"2D EBM trained in {time.perf_counter() - t0:.1f} s; final mean energy of data "
       f"{hist_2d['e_pos'][-1]:+.3f}, of model samples {hist_2d['e_neg'][-1]:+.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The baselines, each fitted on the same normal training data and returned as a score
 # function with the same interface, `score(x) -> (batch,)`, higher = more anomalous:
 #
@@ -193,7 +196,7 @@ print(f"2D EBM trained in {time.perf_counter() - t0:.1f} s; final mean energy of
 # - **RBM free energy**: a Bernoulli RBM with the inputs rescaled to $[0, 1]^2$, trained by
 #   CD-1 on them as probabilities (as scikit-learn's `BernoulliRBM` does), scored by $F(v)$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def to_unit_box(x):
     """Rescale the 2D box to [0, 1]² (an RBM's visible units take values in [0, 1])."""
     return ((x - box_low) / (box_high - box_low)).clamp(0, 1)
@@ -218,13 +221,13 @@ table_2d = anomaly.scores_table(scorers_2d, x2_normal, x2_anomaly, x_calibration
                                 target_fpr=TARGET_FPR)
 print(anomaly.format_table(table_2d, target_fpr=TARGET_FPR))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The last two columns come from a threshold set on the calibration normals at a 5 %
 # false-positive rate (section 3): the recall it buys on the test anomalies and the
 # false-positive rate it actually gives on the test normals (close to the target, as it should
 # be). The checks below are the lessons of the table:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 auc_2d = {name: r.auroc for name, r in table_2d.items()}
 optimal_2d = auc_2d["true energy -log p (optimal)"]
 assert all(a <= optimal_2d + 0.02 for a in auc_2d.values())  # nothing beats the optimum
@@ -233,7 +236,7 @@ assert auc_2d["neural EBM energy"] > auc_2d["Gaussian density (Ledoit-Wolf)"] + 
 assert auc_2d["RBM free energy"] < 0.65
 print(f"EBM AUROC {auc_2d['neural EBM energy']:.3f} vs optimal {optimal_2d:.3f}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Three things stand out. The learned energy comes close to the optimal score without ever
 # seeing an anomaly. The Gaussian cannot: one ellipse cannot wrap around two interleaved moons,
 # so it gives low scores to the empty middle. And the RBM free energy is near chance, for a
@@ -247,7 +250,7 @@ print(f"EBM AUROC {auc_2d['neural EBM energy']:.3f} vs optimal {optimal_2d:.3f}"
 # The energy landscape shows the threshold as a **level set**: the curve $E(x) = \tau$ is the
 # decision boundary, everything outside it is flagged.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 tau_ebm_2d = table_2d["neural EBM energy"].threshold
 tau_true_2d = table_2d["true energy -log p (optimal)"].threshold
 fig, (ax_e, ax_t) = plt.subplots(1, 2, figsize=(10.4, 4.0))
@@ -266,12 +269,13 @@ for ax, values, tau, name in [(ax_e, e_grid, tau_ebm_2d, "learned energy $E_\\th
 ax_e.legend(loc="lower left", fontsize=8, facecolor="0.3", labelcolor="w", frameon=True)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Left: the trained EBM's energy over the box (dark = low), the threshold's level set in cyan,
 # test points on top. Right: the same for the true energy. Inside the cyan curve is "normal".
 # The learned boundary encloses both moons but is coarser than the optimal one — it fills in
 # much of the gap between them — which is where its lost AUROC comes from.*
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Choosing the threshold
 #
 # AUROC compares scores; a deployed detector needs one threshold $\tau$. Every choice trades
@@ -292,7 +296,7 @@ plt.show()
 # $\tau = s_{(k)}$ with $k = \lceil (1 - \alpha) n \rceil$, so that at most $\alpha n$ of them
 # lie strictly above it.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def threshold_for_fpr(normal_energies, fpr):
     s = np.sort(np.asarray(normal_energies, dtype=float))
     k = math.ceil((1 - fpr) * len(s) - 1e-9)  # guard against 0.95 * n rounding up
@@ -313,7 +317,7 @@ for target in [0.01, 0.05, 0.1, 0.2]:
     # new normal data: binomial error of the test FPR with 1000 points, 4 standard errors
     assert abs(r.fpr - target) < 4 * math.sqrt(target * (1 - target) / 1000) + 0.005
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The false-positive rate carries over from calibration to new normal data (within binomial
 # noise), and recall rises as we accept more false alarms. **Precision** — the share of flagged
 # examples that really are anomalies — is different: it depends on how common anomalies are.
@@ -323,7 +327,7 @@ for target in [0.01, 0.05, 0.1, 0.2]:
 #
 # Our test set is half anomalies, which flatters precision; in monitoring, anomalies are rare:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 r5 = anomaly.detection_rates(test_normal_e, test_anomaly_e,
                              anomaly.threshold_at_fpr(calib_e, TARGET_FPR))
 print(f"at τ for 5 % FPR: recall {r5.recall:.3f}, FPR {r5.fpr:.3f}, precision on this 50/50 "
@@ -335,13 +339,13 @@ for pi in [0.5, 0.1, 0.01]:
 assert abs(precisions[0.5] - r5.precision) < 0.02  # the formula matches the 50/50 count
 assert precisions[0.01] < 0.5 * precisions[0.5]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At 1 % contamination most alarms are false even though the detector is the same: a 5 %
 # false-positive rate on 99 % of the traffic outnumbers the anomalies caught. Precision and
 # recall as functions of the threshold make the trade-off visible; the F1-optimal threshold
 # (rule 3) needs labelled anomalies, the FPR rule (rule 1) does not.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 taus = np.quantile(np.r_[test_normal_e, test_anomaly_e], np.linspace(0.0, 0.99, 200))
 curves = np.array([anomaly.detection_rates(test_normal_e, test_anomaly_e, t)[4:8]
                    for t in taus])
@@ -358,12 +362,13 @@ ax.set_title("two moons: every threshold is a trade-off")
 ax.legend(fontsize=8, loc="center right")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Precision, recall, false-positive rate and F1 of the rule "energy > τ" on the 2D test set
 # (half anomalies), against τ. The FPR rule puts τ where the false alarms are few; the
 # F1-optimal τ sits further left, accepting more false alarms for more recall — on a 50/50 test
 # set. Under realistic contamination the F1-optimal τ moves right.*
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Digits: learn 0–4, flag 5–9
 #
 # Now a real image problem (8×8 digits, pixels in [0, 1]): the normal class is "a digit from
@@ -372,7 +377,7 @@ plt.show()
 # 5–9 (anomalies). Anomalies here are *not* uniform: a 9 shares strokes with a 4, a 5 with a
 # 3, an 8 with a 3 and a 0 — harder than section 2.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 digits = data.load_digits()
 normal_pool = digits.x_train[digits.y_train < 5]
 order = torch.randperm(len(normal_pool), generator=torch.Generator().manual_seed(1))
@@ -382,7 +387,7 @@ xd_anomaly = digits.x_test[digits.y_test >= 5]
 print(f"train {len(xd_train)} images of 0-4, calibration {len(xd_calib)}, test "
       f"{len(xd_normal)} normal + {len(xd_anomaly)} anomalies")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The neural EBM
 #
 # What we measured before settling on this recipe (on this split, a few minutes of CPU,
@@ -408,7 +413,7 @@ print(f"train {len(xd_train)} images of 0-4, calibration {len(xd_calib)}, test "
 # We also record the test AUROC of both models every few hundred steps, as a diagnostic only —
 # choosing the stopping point by it would be tuning on the test anomalies.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_iters_digits = config.scaled(full=1000, fast=150)
 energy_net = ebm.ConvEnergy(image_shape=(8, 8))
 ema_net = torch.optim.swa_utils.AveragedModel(
@@ -441,7 +446,7 @@ print(f"digits EBM: {n_iters_digits} iterations in {time.perf_counter() - t0:.1f
 for i, a_raw, a_avg in zip(*trace.values(), strict=True):
     print(f"iteration {i:5d}: test AUROC raw {a_raw:.3f}, averaged {a_avg:.3f}")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, (ax_a, ax_s) = plt.subplots(1, 2, figsize=(9.6, 3.6))
 ax_a.plot(trace["iteration"], trace["raw"], "o-", label="raw weights")
 ax_a.plot(trace["iteration"], trace["averaged"], "s-", label="averaged weights (EMA 0.99)")
@@ -458,11 +463,12 @@ ax_s.grid(False)
 ax_s.set_title("replay-buffer samples at the end")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Left: test AUROC of the raw and the weight-averaged energy during training. Right: samples
 # from the replay buffer, the model's current idea of "normal" (they should look like 0–4,
 # roughly).*
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The four baselines
 #
 # The RBM reads the grey levels as probabilities (64 hidden units, Hinton's recipe with CD-1,
@@ -470,7 +476,7 @@ plt.show()
 # Gaussian is full-covariance with Ledoit–Wolf shrinkage (needed: some border pixels are always
 # 0, so the sample covariance is singular); the isolation forest has 200 trees, seed 0.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 t0 = time.perf_counter()
 rbm_digits = rbm.RBM(64, 64, generator=generator)
 rbm.train_rbm(rbm_digits, xd_train, epochs=config.scaled(100, 30), generator=generator)
@@ -494,7 +500,7 @@ print(anomaly.format_table(table_digits, target_fpr=TARGET_FPR))
 raw_auroc = test_auroc(energy_net)
 print(f"(the raw, non-averaged EBM weights: AUROC {raw_auroc:.3f})")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Which differences are real?
 #
 # With 180 normal and 180 anomalous test images an AUROC carries sampling noise of about
@@ -505,7 +511,7 @@ print(f"(the raw, non-averaged EBM weights: AUROC {raw_auroc:.3f})")
 # $\text{AUROC} = \big(\sum_{i\,\in\,\text{anomalies}} \operatorname{rank}(s_i) -
 # n_1(n_1+1)/2\big) / (n_0 n_1)$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def auroc_by_ranks(s_normal, s_anomaly):
     ranks = rankdata(np.r_[s_normal, s_anomaly])  # ties get their average rank
     n0, n1 = len(s_normal), len(s_anomaly)
@@ -533,10 +539,10 @@ for a_i, a in enumerate(names):
         else:
             print(f"  ({a} vs {b}: within noise, [{low:+.3f}, {high:+.3f}])")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The assertions check the ranking this run measured, coarsely where two methods are close:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 auc_d = {name: r.auroc for name, r in table_digits.items()}
 EBM = "neural EBM energy (averaged)"
 assert auc_d[EBM] > 0.55  # better than chance even after the few steps of fast mode
@@ -549,7 +555,7 @@ if not FAST:
     assert auc_d[EBM] >= raw_auroc - 0.005  # averaging did not hurt
 print({name: round(a, 3) for name, a in auc_d.items()})
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Reading the table (and the bootstrap pairs above it): every learned model of the normal
 # digits beats the isolation forest, whose axis-aligned splits on single pixels cannot see
 # shapes. The Gaussian is a strong baseline for its simplicity — pixel correlations capture a
@@ -559,12 +565,13 @@ print({name: round(a, 3) for name, a in auc_d.items()})
 # detector, and nothing here says an EBM is the tool to reach for first. What the EBM adds is a
 # *density* view: a single energy you can sample from (the buffer), interpret as
 # $-\log p + \text{const}$, and combine with other energies (notebook 10).
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### What the energy finds normal
 #
 # The mean energy per digit class shows which anomalies are hard, and the extremes show why:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 with torch.no_grad():
     e_test = ema_net.module(digits.x_test).numpy()
 class_energy = {c: float(e_test[digits.y_test.numpy() == c].mean()) for c in range(10)}
@@ -586,12 +593,13 @@ for ax, imgs, title in extremes:
     ax.grid(False)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Left: the twelve anomalies (5–9) the EBM finds most normal — typically digits drawn like a
 # 0–4 (a 9 like a 4, a 5 like a 3). Right: the twelve normal test digits it finds most
 # anomalous — unusual writing of 0–4, the examples any threshold will flag first as false
 # alarms.*
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Explore: the threshold
 #
 # The explorer sets the threshold by the rule of section 3: a target false-positive rate,
@@ -602,7 +610,7 @@ plt.show()
 # figure below is the same pure function (`widgets.threshold_figure`) at a 5 % target, so the
 # lesson survives without a running kernel.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 calib_scores_digits = ema_net.module(xd_calib).detach().numpy()
 tau_digits = anomaly.threshold_at_fpr(calib_scores_digits, TARGET_FPR)
 display(widgets.threshold_figure(ebm_row.normal, ebm_row.anomaly, tau_digits, images=xd_test,
@@ -614,18 +622,19 @@ redraw = time.perf_counter() - t0
 print(f"one redraw of the explorer's figure: {redraw:.2f} s")
 assert redraw < 1.0
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.threshold_explorer(ebm_row.normal, ebm_row.anomaly,
                            calibration_scores=calib_scores_digits, images=xd_test,
                            names=("digits 0-4", "digits 5-9"), fpr=TARGET_FPR)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: slide the target down to 0 and watch precision rise while recall collapses;
 # slide it up and watch the borderline flagged digits turn from odd-looking 5–9s into
 # ordinary 0–4s. Note how the test FPR in the box tracks the target only roughly: with 100
 # calibration images a 5 % quantile rests on about five of them, so the test FPR can land
 # several points away from the target (the digits table above shows how far).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - The seed `model(x) > threshold` is the right rule when `model(x)` has shape (batch,).
@@ -647,7 +656,8 @@ widgets.threshold_explorer(ebm_row.normal, ebm_row.anomaly,
 # Next (still being written, see the reading order in [00_roadmap](00_roadmap.ipynb)):
 # 12 · Energy-based learning steps back to LeCun's view of $E(x, y)$, loss functionals and which
 # of them collapse.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. Swap the roles.** Train on the digits 5–9 and flag 0–4. Is the problem symmetric?
@@ -730,7 +740,8 @@ widgets.threshold_explorer(ebm_row.normal, ebm_row.anomaly,
 # $\{0,1\}^n$, Le Roux & Bengio 2008) — which is why the RBM is competitive on digits but
 # useless on continuous 2D points.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - V. Chandola, A. Banerjee, V. Kumar (2009). Anomaly detection: a survey. *ACM Computing

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 12 · Energy-based learning: compatibility, collapse and joint embeddings
 #
 # Notebooks 01–11 read an energy as an unnormalised log-density, $p(x) \propto e^{-E(x)}$, and
@@ -34,7 +34,8 @@
 # self-supervised learning: joint embeddings of two views of an image (InfoNCE, VICReg, an
 # EMA target with a predictor), and a toy version of the Joint Embedding Predictive
 # Architecture (JEPA) that LeCun (2022) proposes as a building block of machine intelligence.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -53,7 +54,8 @@
 #    with a linear probe tuned on a validation split;
 # 6. explain why a JEPA predicts in representation space, build a toy I-JEPA, and describe
 #    H-JEPA as a hierarchy of such predictors.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebook [01](01_boltzmann_distribution.ipynb) (Boltzmann distribution, temperature, free
@@ -65,7 +67,7 @@
 # epochs with one seed instead of three (the numbers then differ; the lessons are asserted in
 # both modes).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import math
 import time
 
@@ -92,7 +94,7 @@ digits = data.load_digits()  # 8×8 grey-level digits in [0, 1], fixed 1 437 / 3
 x_train, y_train, x_test, y_test = digits.x_train, digits.y_train, digits.x_test, digits.y_test
 print(digits)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. Energy as compatibility; inference as minimisation
 #
 # An energy-based model (EBM) is a function $E_\theta(x, y) \in \mathbb R$. Given $x$, the
@@ -114,7 +116,7 @@ print(digits)
 # trained on digits with that loss by `el.train_energy_model`; inference is `el.infer`, an
 # argmin over the ten answers.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 torch.manual_seed(0)
 linear_energy = nn.Linear(64, 10)  # E(x, y) = w_y·x + b_y for all ten y at once
 el.train_energy_model(linear_energy, x_train, y_train, "nll", epochs=config.scaled(30, 15),
@@ -131,8 +133,10 @@ assert torch.allclose(el.nll_loss(e_correct, e_test, beta=1.0),
                       F.cross_entropy(logits, y_test, reduction="none"), atol=1e-5)
 print("NLL loss of the energies = cross-entropy of the logits −E: checked on 360 digits")
 
-# %% [markdown]
-# **An RBM's free energy is a latent-variable energy.** The RBM of notebook 03 has an energy
+# %% [markdown] slideshow={"slide_type": "notes"}
+# ### An RBM's free energy is a latent-variable energy
+#
+# The RBM of notebook 03 has an energy
 # $E(v, h) = -b^\top v - c^\top h - h^\top W v$ over visible $v$ and hidden $h$. The hidden units
 # are never observed: they are a *latent variable*, and the energy of $v$ alone is obtained by
 # eliminating them. Notebook 03 eliminated them by summing, $F(v) = -\log \sum_h e^{-E(v, h)}$;
@@ -142,7 +146,7 @@ print("NLL loss of the energies = cross-entropy of the logits −E: checked on 3
 # `el.free_energy`) instead of the sum, the two differ by $\log 2^{n_h}$. For an RBM the
 # minimum is also in closed form: $h_j = 1$ exactly when its input $c_j + W_j v$ is positive.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 torch.manual_seed(0)
 small = rbm.RBM(8, 6)
 with torch.no_grad():
@@ -163,15 +167,17 @@ assert torch.allclose(f_sum, small.free_energy(v), atol=1e-5)
 assert torch.allclose(f_min, f_closed, atol=1e-5)
 assert torch.all(f_sum <= f_min)  # the soft minimum lies below the hard one
 
-# %% [markdown]
-# **Continuous answers, several of them.** Take $E(x, y) = (y^2 - x)^2$ with a scalar answer
+# %% [markdown] slideshow={"slide_type": "notes"}
+# ### Continuous answers, several of them
+#
+# Take $E(x, y) = (y^2 - x)^2$ with a scalar answer
 # $y$: for $x > 0$ there are two perfect answers, $y = \pm\sqrt{x}$. A regression network
 # trained with a squared error would predict their average, $0$, which is no answer at all.
 # An EBM represents both, and inference by gradient descent, $y \leftarrow y - \eta\,
 # \partial E / \partial y$, finds one of them from each start. The loop below is written out
 # and checked against `el.gradient_inference`.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 x_value = 2.0
 
 
@@ -207,7 +213,7 @@ ax.set(xlabel="answer $y$", ylabel="energy", ylim=(-0.3, 8),
 ax.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Latent variables: zero-temperature and finite-temperature free energies
 #
 # Many answers are explained by something we do not observe. In the toy below (the one used in
@@ -227,7 +233,7 @@ plt.show()
 # code computes $F_\beta$ with the log-sum-exp trick and checks it against `el.free_energy`; the
 # plot shows $E(y, z)$ against $z$ for three points.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def my_free_energy(e_z, beta):
     """F_β = −(1/β) log mean_z exp(−β E), stable: shift by the minimum before exponentiating."""
     m = e_z.min(dim=-1, keepdim=True).values
@@ -260,7 +266,7 @@ ax.set(xlabel="latent angle $z$ (radians)", ylabel="$E(y, z)$",
 ax.legend(fontsize=8)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At the point on the ellipse, $E(y, z)$ dips to zero at one angle: $F_\infty = 0$, a perfect
 # explanation. At the centre no angle explains the point well ($E \ge b^2 = 1$ for every $z$),
 # but no angle explains it badly either: its energy varies little with $z$. The table shows
@@ -274,7 +280,7 @@ plt.show()
 # closer. `el.train_latent_ebm` does this with Adam; the learned curve
 # $\{\operatorname{dec}(z)\}$ should trace the ellipse.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 n_ellipse = config.scaled(600, 300)
 y_ellipse, _ = el.ellipse_data(n_ellipse, torch.Generator().manual_seed(3), noise=0.1)
 latent = el.LatentEBM(n_z=64, hidden=32, generator=torch.Generator().manual_seed(4))
@@ -292,12 +298,13 @@ print(f"mean F∞ of the data under the true ellipse (the noise floor): {f_true:
 print(f"largest distance of a learned curve point from the true ellipse: {gap:.3f}")
 assert gap < 0.1 and f_data < 2 * f_true
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The energy loss worked here, although section 3 will show it collapsing elsewhere. The
 # reason is the architecture: $\operatorname{dec}$ has a one-dimensional input, so the set of
 # zero free energy is a curve, and a curve cannot cover the plane. Pulling it onto the data is
 # all the loss can do. This is a first example of a **regularised** (volume-limited) EBM.
-#
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The free-energy explorer
 #
 # Below: the learned model's $F_\beta$ over the plane with the data, at four inverse
@@ -309,14 +316,14 @@ assert gap < 0.1 and f_data < 2 * f_true
 # where no data lies. The right panel of the explorer shows the slice $y_2 = 0$ with both
 # limits.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 display(widgets.free_energy_panels((0.1, 1.0, 10.0, None), energy_fn=latent,
                                    data=y_ellipse, n_grid=config.scaled(61, 41)))
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.free_energy_explorer(energy_fn=latent, data=y_ellipse, beta=1.0)
 
-# %%
+# %% slideshow={"slide_type": "-"}
 _, _, plane = plotting.grid_2d(widgets.FREE_ENERGY_BOUNDS, 61)
 with torch.no_grad():
     e_plane = latent(plane.float())
@@ -330,7 +337,7 @@ for beta in [0.02, 20.0]:
     else:
         assert off < 0.15  # the zero-temperature picture: on the data
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The loss functionals, and which ones collapse
 #
 # Training data are pairs $(x^i, Y^i)$. A loss functional looks at the energies of all answers
@@ -362,7 +369,7 @@ for beta in [0.02, 20.0]:
 # with `el.most_offending`); then the shape of the losses that depend only on
 # $E(Y) - E(\bar Y)$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 e_rand = 2.0 * torch.rand(6, 10, generator=torch.Generator().manual_seed(6))
 y_rand = torch.arange(6)
 e_c = e_rand[torch.arange(6), y_rand]
@@ -396,7 +403,7 @@ axes[1].set(xlabel=r"$E(\bar Y)$", ylabel=r"$E(Y)$",
             title=r"square-square: $E(Y) \to 0$, $E(\bar Y) \geq m$")
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The same energy model, nine losses
 #
 # Now a fair experiment. The energy model is
@@ -413,7 +420,7 @@ plt.show()
 # embeddings (root mean squared distance of $\operatorname{enc}(x)$ from its mean) and of the
 # prototypes. A callback records the spread on the training digits after every epoch.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 loss_epochs = config.scaled(40, 10)
 loss_results, loss_spread = {}, {}
 t0 = time.process_time()
@@ -435,7 +442,7 @@ for name, r in loss_results.items():
     print(f"{name:20}{el.LOSSES[name].margin:>8}{r['accuracy']:>10.3f}{r['margin']:>13.4f}"
           f"{r['e_correct']:>9.4f}{r['spread']:>9.4f}{r['prototype_spread']:>12.4f}")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 margin_losses = [n for n, info in el.LOSSES.items() if info.margin not in ("none", "0")]
 energy = loss_results["energy"]
 smallest_margin = min(loss_results[n]["margin"] for n in margin_losses)
@@ -470,7 +477,7 @@ ax.set(yscale="log", xlabel="epoch", ylabel="spread of enc(x) (training digits)"
 ax.legend(fontsize=7, ncol=3)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Read the table with "push down on the right answer, pull up on the most offending wrong
 # one" in mind:
 #
@@ -486,7 +493,8 @@ plt.show()
 # - The **perceptron** and **LVQ2** losses have margin 0: they pull $\bar Y$ up only while it
 #   wins. Training stops as soon as every training answer is right, with energies barely
 #   apart; they do not collapse further, but nothing prevents a flat surface either.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Three ways to prevent collapse
 #
 # The same question decides every energy-based method: *what keeps the energy of everything
@@ -512,7 +520,7 @@ plt.show()
 #   I-JEPA). The softmax of a classifier is also architectural: pushing one energy down
 #   *automatically* pulls the others up, which is why the energy loss is safe there.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 y_np = y_ellipse.numpy()
 pca_1 = PCA(n_components=1).fit(y_np)
 kmeans = KMeans(n_clusters=8, n_init=4, random_state=0).fit(y_np)
@@ -536,7 +544,7 @@ for ax, (title, values) in zip(axes, landscapes.items(), strict=True):
 fig.colorbar(im, ax=axes, label="energy (clipped at 2)", shrink=0.85)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # In all three, the low-energy set (light) is small by construction: a line, eight points, a
 # closed curve. Fitting only pulls it onto the data, and everywhere else the energy is high
 # without a single negative example.
@@ -561,6 +569,9 @@ plt.show()
 # | 12 | energy loss, invariance-only | none: they collapse (sections 3 and 5) |
 # | 12 | ellipse model, PCA, K-means, VICReg | regularised |
 # | 12 | EMA target + predictor, toy I-JEPA | architectural |
+
+# %% [markdown] slideshow={"slide_type": "notes"}
+# ### Three rows that need a word
 #
 # Three rows need a word. For Hopfield's energy $E(x) = -\frac12 x^\top W x$ with a zero
 # diagonal, the average over all $2^d$ states is exactly 0 (each $x_i x_j$, $i \ne j$,
@@ -572,7 +583,7 @@ plt.show()
 # The $\alpha E^2$ term of notebook 07 only keeps energies near 0; the Langevin negatives do
 # the work.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 d_spins = 10
 states = torch.tensor([[1 if (k >> i) & 1 else -1 for i in range(d_spins)]
                        for k in range(2**d_spins)], dtype=torch.float64)
@@ -586,7 +597,7 @@ print(f"Hopfield, d = {d_spins}, 2 stored patterns: mean energy over all {2**d_s
       f"{float(e_states.min()):.2f}, highest {float(e_states.max()):.2f}")
 assert abs(float(e_states.mean())) < 1e-9  # a fixed total: down on patterns = up elsewhere
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Joint-embedding self-supervised learning on digits
 #
 # Self-supervised learning (SSL) learns representations from unlabelled images. A
@@ -622,7 +633,7 @@ assert abs(float(e_states.mean())) < 1e-9  # a fixed total: down on patterns = u
 # The augmentations (`ssl.augment`): a random shift by up to one pixel, dropping each pixel
 # with a small probability and adding Gaussian noise (`dropout=0.1`, `noise=0.1`).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 views = torch.stack([ssl.augment(x_train[:8], torch.Generator().manual_seed(s))
                      for s in range(4)], dim=1).reshape(-1, 64)
 fig, ax = plt.subplots(figsize=(6, 3.6))
@@ -633,12 +644,14 @@ ax.set_title("top row: eight training digits; below: four random views of each")
 ax.set_axis_off()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
+# ### VICReg's three terms, by hand
+#
 # VICReg's three terms, written out on a batch of embeddings, against `ssl.vicreg_loss` (which
 # follows the official implementation: the variance hinge averaged over both views and halved
 # per view, unbiased variances, squared off-diagonal covariances divided by $d$):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def my_vicreg(z_a, z_b, lam=25.0, mu=25.0, nu=1.0, eps=1e-4):
     n, d = z_a.shape
     invariance = ((z_a - z_b) ** 2).mean()
@@ -661,8 +674,10 @@ variance_term = float(ssl.vicreg_terms(collapsed, collapsed)["variance"])
 print(f"a collapsed batch: VICReg variance term {variance_term:.3f} (its maximum, 1 − √ε), "
       f"InfoNCE {float(ssl.info_nce(collapsed, collapsed)):.3f} = log 64 = {math.log(64):.3f}")
 
-# %% [markdown]
-# **Training and evaluation protocol.** Each method trains on the 1 437 unlabelled training
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Training and evaluation protocol
+#
+# Each method trains on the 1 437 unlabelled training
 # digits; the representation is the encoder's output. A **linear probe**
 # (`ssl.linear_probe`: standardised features, multinomial logistic regression) is then fitted
 # with labels, in two regimes: *all* 1 437 labels, and **100 labels** (10 per digit, drawn at
@@ -672,7 +687,7 @@ print(f"a collapsed batch: VICReg variance term {variance_term:.3f} (its maximum
 # images). Every seed changes the network initialisation, the augmentations and the 100
 # labels; we report mean ± standard deviation over the seeds.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 ssl_epochs = config.scaled(100, 15)
 seeds = list(range(config.scaled(3, 1)))
 Cs = config.scaled((0.01, 0.1, 1.0, 10.0, 100.0), (0.1, 1.0, 10.0))  # candidate values of C
@@ -714,7 +729,7 @@ for method in ssl.METHODS:
 print(f"{len(ssl.METHODS)} methods × {len(seeds)} seed(s) × {ssl_epochs} epochs in "
       f"{time.process_time() - t0:.0f} s CPU")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def mean_std(values):
     values = np.asarray(values, dtype=float)
     return values.mean(), values.std()
@@ -734,7 +749,7 @@ for name, (_, f_te) in baselines.items():
 print(f"linear-probe test accuracy, mean ± std over {len(seeds)} seed(s) (360 test digits)")
 show_probes(["raw pixels", "PCA (32)", *ssl.METHODS])
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8), layout="constrained")
 for i, method in enumerate(ssl.METHODS):
     h = histories[method]
@@ -749,7 +764,7 @@ for ax in axes:
     ax.legend(fontsize=8)
 plt.show()
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 spread_end = {m: histories[m]["embedding_std"][-1] for m in ssl.METHODS}
 few = {m: mean_std([p["100 labels"] for p in probes[m]])[0] for m in probes}
 allx = {m: mean_std([p["all labels"] for p in probes[m]])[0] for m in probes}
@@ -789,7 +804,7 @@ display(Markdown(
     f"Invariance-only is last in both regimes ({few['invariance']:.3f} and "
     f"{allx['invariance']:.3f})."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What the run shows:
 #
 # - **Invariance-only collapses.** Its projector's output shrinks towards a point (left plot,
@@ -807,7 +822,8 @@ display(Markdown(
 #   natural images with millions of pixels, where a linear probe on pixels is hopeless, and
 #   where the published comparisons (SimCLR, BYOL, VICReg on ImageNet) were made — with
 #   ResNets, hundreds of epochs and batches of thousands, not an MLP on 1 437 digits.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. JEPA: predicting in representation space
 #
 # A joint-embedding method asks two views to have the same embedding. A **Joint Embedding
@@ -834,7 +850,7 @@ display(Markdown(
 # quadrants, concatenated (`ssl.quadrant_features`, like the patch representations that
 # I-JEPA's probes read), with the same linear probes.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 t0 = time.process_time()
 for target, name in [("representation", "I-JEPA (toy)"), ("pixels", "pixel prediction")]:
     for seed in seeds:
@@ -849,7 +865,7 @@ print(f"2 predictive models × {len(seeds)} seed(s) × {ssl_epochs} epochs in "
       f"{time.process_time() - t0:.0f} s CPU")
 show_probes(["raw pixels", "invariance", "I-JEPA (toy)", "pixel prediction"])
 
-# %%
+# %% slideshow={"slide_type": "-"}
 few = {m: mean_std([p["100 labels"] for p in probes[m]])[0] for m in probes}
 allx = {m: mean_std([p["all labels"] for p in probes[m]])[0] for m in probes}
 quadrants = ssl.quadrant_masks(8)
@@ -870,7 +886,7 @@ display(Markdown(
     f"; all labels ({allx['I-JEPA (toy)']:.3f} vs {allx['pixel prediction']:.3f}): "
     f"{versus('I-JEPA (toy)', 'pixel prediction', 'all labels')}."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The argument for predicting representations is about *unpredictable detail*: textures,
 # lighting, noise. Clean, centred 8×8 digits have no texture or lighting to speak of, so the
 # part of a hidden quadrant that a pixel predictor misses (the unexplained share printed
@@ -880,7 +896,8 @@ display(Markdown(
 # conditioned on the target's position, an EMA target, a collapse check); the advantage of
 # JEPAs, better semantic features at lower cost than pixel reconstruction, was measured by
 # Assran et al. (2023) with vision transformers on ImageNet.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ### H-JEPA: a hierarchy of predictors
 #
 # LeCun (2022) proposes to stack JEPAs. A low level encodes the input at a fine time scale and
@@ -892,7 +909,7 @@ display(Markdown(
 # predictors as world models. Dawid & LeCun (2023) discuss how such hierarchies could be
 # trained and used. The diagram below is a sketch of the idea, not a model trained here.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 fig, ax = plt.subplots(figsize=(11, 5.2))
 ax.set_xlim(0, 11)
 ax.set_ylim(0, 6.2)
@@ -942,7 +959,7 @@ ax.set_title("H-JEPA (after LeCun 2022): each level encodes, predicts its own ne
              "representation, and is scored by an energy (red)", fontsize=10)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - An energy $E(x, y)$ measures incompatibility; inference is $\arg\min_y E$ (enumeration,
@@ -970,7 +987,8 @@ plt.show()
 #
 # Next: [13 · RBMs vs modern methods](13_rbm_vs_modern_methods.ipynb) compares RBMs with the
 # modern density models, samplers and feature learners on one protocol.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The most offending incorrect answer.** Write `most_offending(e_all, y)` returning the
@@ -990,14 +1008,14 @@ plt.show()
 # is then "its own" most offending answer, and the hinge loss pushes it down and up at once.
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def most_offending(e_all, y):
     raise NotImplementedError  # your code here
 
 
 checks.most_offending_answer(most_offending)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **2. The free energy of a latent-variable EBM.** Write `free_energy(e_z, beta)`: over the
 # last axis of `e_z`, the minimum for `beta=None`, otherwise
 # $-\frac{1}{\beta}\log \frac1K \sum_k e^{-\beta E_k}$. It must work for energies around 1000
@@ -1018,14 +1036,14 @@ checks.most_offending_answer(most_offending)
 # $\frac1\beta \log K$.
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def free_energy(e_z, beta):
     raise NotImplementedError  # your code here
 
 
 checks.latent_free_energy(free_energy)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **3. InfoNCE.** Write `info_nce(z_a, z_b, temperature)`: row $i$ of both is image $i$; use
 # cosine similarities divided by the temperature as logits, the matching row as the positive,
 # and average the cross-entropy over both directions ($a \to b$ and $b \to a$).
@@ -1043,14 +1061,14 @@ checks.latent_free_energy(free_energy)
 # CLIP use.
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def info_nce(z_a, z_b, temperature):
     raise NotImplementedError  # your code here
 
 
 checks.info_nce_loss(info_nce)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **4. Margins and temperature (open).** Retrain the prototype energy of section 3 with the
 # hinge loss at margins $m = 0.1, 1, 5$, and the NLL loss at $\beta = 0.1, 1, 10$. How do the
 # measured margin and spread scale with $m$ and with $1/\beta$? Which settings change the test
@@ -1086,7 +1104,8 @@ checks.info_nce_loss(info_nce)
 # effective rank (`history["embedding_rank"]`) drops — *dimensional* collapse (Jing et al.
 # 2022), here in the projector's output; compare the encoder's representation too.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - Y. LeCun, S. Chopra, R. Hadsell, M. Ranzato, F. J. Huang (2006). A tutorial on

@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 13 · RBMs against modern alternatives: the decision guide, measured
 #
 # The source material of this collection ends with a verdict — *historical importance >
@@ -36,7 +36,8 @@
 # several seeds where training is noisy, and are timed. At the end the table is rebuilt from
 # this run's numbers, with a verdict per row — *confirmed*, *refuted* or *depends (on what)* —
 # each asserted in code.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -54,7 +55,8 @@
 # 5. say what each model computes exactly, at what cost, and how that cost grows;
 # 6. turn measurements into a decision guide a practitioner can act on — and say where the
 #    evidence is missing.
-#
+
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # RBMs, exact $\log Z$ and AIS ([03](03_restricted_boltzmann_machines.ipynb),
@@ -64,7 +66,7 @@
 # ([12](12_energy_based_learning.ipynb)). The setup cell prints this notebook's measured run
 # time; `EBM_FAST=1` runs everything on the 8×8 digits with fewer epochs and seeds.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import math
 import time
 from contextlib import contextmanager
@@ -120,7 +122,7 @@ def mean_std(values) -> str:
     return f"{np.mean(values):.2f} ± {sd(values):.2f}"
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The claims and the protocol
 #
 # **One split.** Density estimation uses binarised MNIST-5k (the 5 000-image MNIST subset
@@ -151,7 +153,7 @@ def mean_std(values) -> str:
 #
 # The protocol for one density-model family, written once and used for every row:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def tune_then_seeds(name, grid, fit, nll, x_val, x_test, seeds=SEEDS):
     """Fit each setting of `grid` (label -> kwargs) with seeds[0]; keep the one with the lowest
     validation NLL; refit it with the other seeds; score only the kept models on the test set.
@@ -172,7 +174,7 @@ def tune_then_seeds(name, grid, fit, nll, x_val, x_test, seeds=SEEDS):
             "test": [nll(m, x_test) for m in kept]}
 
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. Density estimation: exact test likelihoods
 #
 # The question "how well does a model fit the data" has one principled answer for a density
@@ -180,7 +182,7 @@ def tune_then_seeds(name, grid, fit, nll, x_val, x_test, seeds=SEEDS):
 # better. It rewards a model for putting probability where the test images are and punishes
 # it for wasting mass elsewhere.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 if FAST:
     dens = data.load_digits(binarize=True)
 else:
@@ -193,7 +195,7 @@ print(f"{dens.name}: fit {len(x_fit)}, validation {len(x_val)}, test {len(x_test
       f"{D} binary pixels")
 results: dict[str, dict] = {}
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Independent pixels
 #
 # The simplest model treats the $D$ pixels as independent coins,
@@ -202,7 +204,7 @@ results: dict[str, dict] = {}
 # never "on" in the training set from giving a test image probability zero:
 # $\mu_i = (\sum_n x_{ni} + a)/(N + 2a)$. Four lines, checked against `density`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 mu = (x_fit.sum(0) + 1.0) / (len(x_fit) + 2.0)  # a = 1
 nll_by_hand = float(-(x_test @ torch.log(mu) + (1 - x_test) @ torch.log1p(-mu)).mean())
 nll_pkg = float(-density.IndependentBernoulli.fit(x_fit, pseudo_count=1.0).log_prob(x_test)
@@ -222,7 +224,7 @@ results["independent pixels"] = tune_then_seeds(
     lambda setting, seed: density.IndependentBernoulli.fit(x_fit, **setting),
     nll_of, x_val, x_test, seeds=SEEDS[:1])  # deterministic: one seed is all there is
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A mixture of Bernoullis, fitted by EM
 #
 # A mixture of $K$ such coin-vectors, $p(x) = \sum_k \pi_k \prod_i \mu_{ki}^{x_i}
@@ -239,7 +241,7 @@ results["independent pixels"] = tune_then_seeds(
 # Each iteration cannot decrease the (penalised) log-likelihood — EM maximises a lower bound
 # that touches the objective after every E-step. `density.fit_mixture_em` records it.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 em_iters = config.scaled(full=30, fast=20)
 mixture_grid = {f"K = {k}": {"n_components": k}
                 for k in config.scaled(full=(20, 50, 100), fast=(10, 30))}
@@ -262,7 +264,7 @@ traces = list(em_traces.values())
 assert all(np.all(np.diff(t) >= -1e-9) for t in traces), "EM never decreases its objective"
 print(f"EM objective non-decreasing in all {len(traces)} runs")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### RBMs: exact likelihood by enumerating $\log Z$, and AIS beyond
 #
 # An RBM's likelihood is $\log p(v) = -F(v) - \log Z$ with the free energy
@@ -276,7 +278,7 @@ print(f"EM objective non-decreasing in all {len(traces)} runs")
 # (raised from 12 after a first run, to bring the RBMs' compute closer to MADE's); the grid is
 # the learning rate.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 rbm_epochs = config.scaled(full=25, fast=3)
 ais_chains, ais_betas = 50, config.scaled(full=3000, fast=300)
 x_seen = torch.unique(torch.cat([x_fit, x_val]), dim=0)  # distinct images, for a sanity bound
@@ -331,7 +333,7 @@ for name, (fit, grid) in rbm_rows.items():
     print(f"{name:<28} validation NLL " + ", ".join(
         f"{k}: {v:.2f}" for k, v in results[name]["val"].items()) + f"  -> {results[name]['best']}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **AIS against the exact value.** The same AIS settings as for the large RBMs, run on the
 # 16-unit winners, where the exact $\log Z$ is known. AIS estimates $Z$ without bias, so
 # $\log \hat Z$ errs low on average (Jensen), and a too-short schedule errs low too; the
@@ -340,7 +342,7 @@ for name, (fit, grid) in rbm_rows.items():
 # estimate, and every AIS estimate must exceed $\log \sum_{v \in S} e^{-F(v)}$ for the set $S$
 # of distinct training and validation images — a deterministic lower bound on $\log Z$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 ais_rows = []
 for name in ("RBM 16 hidden, CD-1", "RBM 16 hidden, PCD-1"):
     for seed, model in zip(SEEDS[:1], results[name]["models"][:1], strict=True):
@@ -366,7 +368,7 @@ print(f"{big_name}, seed 0: log Z by AIS with {ais_betas} temperatures "
       f"{longer.log_z:.2f} ± {longer.error_bar:.2f}")
 assert abs(longer.log_z - big0.log_z_estimate[0]) <= big0.log_z_estimate[1] + longer.error_bar + 1
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **A pseudo-likelihood is not a likelihood.** scikit-learn's `BernoulliRBM.score_samples`
 # (and our drop-in, `ebm_helpers.sklearn`) returns $D \log \operatorname{sigm}(F(\tilde v) -
 # F(v))$ for one randomly flipped bit — an unbiased estimate of the *pseudo*-log-likelihood
@@ -374,7 +376,7 @@ assert abs(longer.log_z - big0.log_z_estimate[0]) <= big0.log_z_estimate[1] + lo
 # some models and a poor yardstick: it only asks whether each pixel is predictable from all
 # the others.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print("test set, nats per image: exact log-likelihood | exact pseudo-LL | score_samples-style")
 pll_rows = {}
 for name in ("RBM 16 hidden, CD-1", "RBM 16 hidden, PCD-1"):
@@ -391,7 +393,7 @@ if not FAST:  # the fast run's 3-epoch RBMs are nearly independent pixels, where
     assert abs(pll_best - ll_best) > 1, "for a model with correlations, PLL and LL differ"
 print(f"better model: pseudo-LL − LL = {pll_best - ll_best:+.2f} nats per image")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### MADE: an autoencoder whose outputs are exact conditionals
 #
 # Any distribution factorises as $p(x) = \prod_d p(x_{o(d)} \mid x_{o(1)}, \dots,
@@ -408,7 +410,7 @@ print(f"better model: pseudo-LL − LL = {pll_best - ll_best:+.2f} nats per imag
 # $d$ exists only if $m^0(j) \le m(k) < m^0(d)$ for some $k$, i.e. only from earlier inputs.
 # The masks for five inputs, built by hand and by `density.made_masks`:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 order = torch.randperm(5, generator=torch.Generator().manual_seed(3))  # the ordering o
 deg_in = torch.empty(5, dtype=torch.int64)
 deg_in[order] = torch.arange(1, 6)  # m0(o(i)) = i
@@ -433,7 +435,7 @@ for ax, (title, m) in zip(axes, [("hidden mask M[k, j] = m(k) ≥ m0(j)", m_hidd
     ax.grid(False)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Black = connection kept. Right: output $d$ (row) reaches input $j$ (column) only when $j$
 # comes earlier in the ordering — the pattern is a strictly lower-triangular matrix once rows
 # and columns are sorted by degree.*
@@ -445,7 +447,7 @@ plt.show()
 # not: the averaged "conditional" of pixel $d$ then depends on pixels that come *after* $d$ in
 # some ordering. Enumerating all $2^{10}$ images of a small random MADE shows the difference:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 states = partition.binary_states(10, dtype=torch.float32)
 toy = density.MADE(10, [24], n_masks=4, direct=True, generator=torch.Generator().manual_seed(0))
 with torch.no_grad():
@@ -461,12 +463,12 @@ print(f"Σ_x p(x) over all 1024 images: one mask {total_one:.6f}; mixture of 4 m
       f"{total_mix:.6f}; averaged logits {total_wrong:.6f}")
 assert abs(total_one - 1) < 1e-4 and abs(total_mix - 1) < 1e-4 and abs(total_wrong - 1) > 1e-3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # On the images, MADE's grid is the direct input→output connections (on or off), with one
 # hidden layer, Adam, and early stopping on the validation NLL (the epoch with the best
 # validation NLL is kept).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 made_hidden = config.scaled(full=300, fast=100)
 made_epochs = config.scaled(full=12, fast=5)
 made_epochs_used = {}
@@ -489,10 +491,10 @@ print("validation NLL:", {k: round(v, 2) for k, v in results["MADE"]["val"].item
       "-> chosen:", results["MADE"]["best"])
 print("(best epoch, epochs run) per fit:", list(made_epochs_used.values()))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The density table
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def fit_time(name):
     return float(np.median(fit_seconds[name]))
 
@@ -520,10 +522,10 @@ ax.set_title(f"density estimation on {dens.name}")
 ax.set_xlim(0.9 * min(test_nll.values()), 1.02 * max(test_nll.values()))
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Test NLL per model, mean over seeds with the standard deviation as the error bar.*
 
-# %%
+# %% slideshow={"slide_type": "-"}
 margin = test_nll[best_rbm] - test_nll["MADE"]
 assert test_nll["mixture of Bernoullis"] < test_nll["independent pixels"]
 if not FAST:  # on MNIST-5k; on the 64-pixel digits of the fast run the gap is small
@@ -537,7 +539,7 @@ display(Markdown(
     f"likelihood we can compute exactly, do not "
     f"({min(test_nll['RBM 16 hidden, CD-1'], test_nll['RBM 16 hidden, PCD-1']):.1f} at best)."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # **Published anchors, for context only.** On the standard binarised MNIST (60 000 training
 # and 10 000 test images), papers report test NLLs of the same model classes. Our data are
 # different — 3 500 training images, pixels thresholded at ½ rather than the papers'
@@ -547,7 +549,7 @@ display(Markdown(
 # Salakhutdinov & Murray (2008), Larochelle & Murray (2011) and Germain et al. (2015) could
 # not be checked with the tools of this project, so we cite their findings, not their numbers.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 PUBLISHED = [  # (model, test NLL in nats per image on binarised MNIST, source)
     ("mixture of 10 Bernoullis", 168.95, "Salakhutdinov & Hinton (2009), section 4.1"),
     ("mixture of 100 Bernoullis", 142.63, "Salakhutdinov & Hinton (2009), section 4.1"),
@@ -559,14 +561,15 @@ for model_name, value, source in PUBLISHED:
 if not FAST:  # the ordering the next paragraph states, on MNIST-5k
     assert test_nll["MADE"] < test_nll[best_rbm] < test_nll["mixture of Bernoullis"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Salakhutdinov & Murray (2008) introduced the AIS evaluation used above, which made RBM
 # likelihoods measurable, and RBMs were found to fit binary data better than mixture models;
 # Larochelle & Murray (2011) built NADE, an autoregressive model inspired by the RBM that is
 # *tractable* — exact likelihoods, no partition function — and competitive with it; Germain et
 # al. (2015) obtained the same kind of model from one masked network pass (MADE), much faster
 # at test time. Our small run shows the same ordering: mixture < RBM < MADE in likelihood.
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Generation: sample quality against a real-vs-real floor
 #
 # A likelihood says how well a model *scores* data; a sample says what it *produces*. We
@@ -588,7 +591,7 @@ if not FAST:  # the ordering the next paragraph states, on MNIST-5k
 # Two sets of *real* images do not reach FD = 0 or precision = recall = 1: the **floor** is
 # measured in the same run by comparing the test images with as many training images.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 gdig = data.load_digits(binarize=True)
 n_gval = 200
 g_fit, g_val = gdig.x_train[:-n_gval], gdig.x_train[-n_gval:]
@@ -640,7 +643,7 @@ for seed in SEEDS:
 print(f"{n_gen} test images vs {n_gen} real training images: FD "
       f"{mean_std([q['FD'] for q in gen_quality['real training images (floor)']])}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The generators, each with a declared recipe or a validation choice on its own likelihood
 # (never on the sample metrics):
 #
@@ -659,7 +662,7 @@ print(f"{n_gen} test images vs {n_gen} real training images: FD "
 #   [-1, 1], sampled with DDIM (100 steps; 20 in fast mode) and thresholded at 0; its
 #   ancestral 1 000-step sampler is timed as well.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 gen_models = {}
 gen_fit_seconds = {}
 with stopwatch(gen_fit_seconds, "independent pixels"):
@@ -743,7 +746,7 @@ diffusion.ddpm_sample(ddpm_model, cosine, torch.randn(n_ancestral, 64, generator
                       torch.Generator().manual_seed(7), clip=1.0, progress=False)
 sample_seconds["DDPM, ancestral 1000 steps"] = (time.perf_counter() - t0) * 1000 / n_ancestral
 
-# %%
+# %% slideshow={"slide_type": "-"}
 print(f"{n_gen} samples vs the {n_gen} test images, classifier features; mean ± sd over "
       f"{len(SEEDS)} draws")
 print(f"{'':<30} {'FD':>14} {'precision':>12} {'recall':>12} {'class entropy':>14}  "
@@ -767,11 +770,11 @@ for ax, (title, imgs) in zip(axes, panels, strict=True):
     ax.grid(False)
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *The first 36 samples of each generator (first draw) beside real test images; every image
 # is binary, 8×8.*
 
-# %%
+# %% slideshow={"slide_type": "-"}
 fd = {name: np.array([q["FD"] for q in qs]) for name, qs in gen_quality.items()}
 floor = fd["real training images (floor)"].mean()
 recall = {name: np.mean([q["recall"] for q in qs]) for name, qs in gen_quality.items()}
@@ -798,7 +801,7 @@ display(Markdown(
     f"{no_drop}; recall ranges from {min(recall[n] for n in gen_names[1:]):.2f} to "
     f"{max(recall[n] for n in gen_names[1:]):.2f}."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Pre-training: are RBM features still worth having?
 #
 # Before 2012, unsupervised pre-training with RBMs was *the* way to get good features from
@@ -821,7 +824,7 @@ display(Markdown(
 #   the method — InfoNCE, VICReg or the EMA predictor — chosen by the probe's *validation*
 #   accuracy (all labels, seed 0).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 fdig = data.load_digits()
 xf_train, yf_train, xf_test, yf_test = fdig.x_train, fdig.y_train, fdig.x_test, fdig.y_test
 feat_epochs = config.scaled(full=30, fast=5)
@@ -894,7 +897,7 @@ for name in feature_names:
     print(f"{name:<28} {mean_std(probe_acc[(name, '100 labels')]):>14} "
           f"{mean_std(probe_acc[(name, 'all labels')]):>14}")
 
-# %%
+# %% slideshow={"slide_type": "-"}
 acc = {key: np.array(v) for key, v in probe_acc.items()}
 ssl_name = f"self-supervised ({SSL_METHOD})"
 rbm_like = ["RBM (128 hidden)", "DBN (2 layers)"]
@@ -912,10 +915,10 @@ ax.set_title("frozen features + the same linear probe (digits)")
 ax.legend()
 plt.show()
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # *Mean linear-probe accuracy over seeds, error bars one standard deviation.*
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def diff_summary(a, b, regime):
     d = acc[(a, regime)].mean() - acc[(b, regime)].mean()
     return d, max(sd(acc[(a, regime)]), sd(acc[(b, regime)]))
@@ -945,7 +948,7 @@ display(Markdown("\n".join(lines)))
 #   chance at that length — a look at test data, so read this row as optimistic;
 # - **autoencoder** reconstruction error (64-128-16 with a sigmoid output, as in 11).
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 adig = data.load_digits()
 normal_pool = adig.x_train[adig.y_train < 5]
 perm = torch.randperm(len(normal_pool), generator=torch.Generator().manual_seed(1))
@@ -998,7 +1001,7 @@ if not FAST:  # the fast run trains each detector for a few epochs only
 best_detector = max(auroc, key=lambda n: auroc[n].mean())
 print("best mean AUROC:", best_detector)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Tractability and cost
 #
 # What each model computes **exactly**, and what it has to approximate:
@@ -1015,7 +1018,7 @@ print("best mean AUROC:", best_detector)
 #
 # The measured costs of this run (median wall-clock per fit; per 1 000 samples):
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 print(f"{'model':<34} {'fit (median)':>13}")
 for name in results:
     print(f"{name:<34} {fit_time(name):>11.2f} s")
@@ -1025,12 +1028,12 @@ print(f"\n{'sampler (8×8 digits)':<34} {'per 1000 samples':>17}")
 for name, sec in sample_seconds.items():
     print(f"{name:<34} {sec:>15.3f} s")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # How the costs **grow**. Exact $\log Z$ of an RBM with 784 visible units enumerates
 # $2^{n_h}$ hidden states, so its time doubles with every hidden unit; MADE's log-likelihood
 # is one pass whatever $D$ is, while sampling takes $D$ passes, each of cost $\propto D$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def best_of(fn, repeats):
     """The fastest of `repeats` wall-clock timings of fn() (robust to a busy machine)."""
     times = []
@@ -1071,7 +1074,7 @@ for d, (t_lp, t_s) in made_cost.items():
           f"({d} passes)")
 assert made_cost[d_grid[-1]][1] > 4 * made_cost[d_grid[0]][1], "sampling cost grows with D"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. The decision table, measured
 #
 # Each row of the seed's table gets a verdict by a rule fixed before looking at the numbers:
@@ -1080,7 +1083,7 @@ assert made_cost[d_grid[-1]][1] > 4 * made_cost[d_grid[0]][1], "sampling cost gr
 # by that margin, **depends** otherwise — and each row says on what. The table below is
 # printed from this run's numbers.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def verdict(modern_better_by: float, spread: float) -> str:
     """Lower-is-better differences are passed as (RBM - modern), higher-is-better ones as
     (modern - RBM)."""
@@ -1147,13 +1150,13 @@ if not FAST:  # what the summary below states (on MNIST-5k and the digits, full 
     assert sorted(auroc, key=lambda n: auroc[n].mean()) == [
         "neural EBM energy", "RBM free energy", "autoencoder reconstruction"]
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The decision guide and the anti-patterns, rewritten
 #
 # Each line below is printed from this run's numbers and names the section that backs it;
 # the lines this notebook did not measure say so.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 gen_best = ranking[0]
 ssl_few, ssl_all = (acc[(ssl_name, r)].mean() for r in ("100 labels", "all labels"))
 raw_few, raw_all = (acc[("raw pixels", r)].mean() for r in ("100 labels", "all labels"))
@@ -1208,7 +1211,7 @@ anti = [
 display(Markdown("**Decision guide**\n\n" + "\n".join(guide)
                  + "\n\n**Anti-patterns**\n\n" + "\n".join(anti)))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - **One protocol for every model** — one split, a small validation grid, three seeds, the
@@ -1238,7 +1241,8 @@ display(Markdown("**Decision guide**\n\n" + "\n".join(guide)
 #
 # Back to the [roadmap](00_roadmap.ipynb); next: [14 · Quantum Boltzmann
 # machines](14_quantum_boltzmann_machines.ipynb).
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The E-step, in log space.** Write the responsibilities $r_{nk} = p(k \mid x_n)$ of a
@@ -1256,14 +1260,14 @@ display(Markdown("**Decision guide**\n\n" + "\n".join(guide)
 # ```
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def e_step(x, weights, probs):
     raise NotImplementedError  # your code here
 
 
 checks.mixture_e_step(e_step)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **2. MADE's output mask.** Given the input degrees `degree_in` (D,) — the position of each
 # input in the ordering, 1 … D — and the degrees of the last hidden layer `degree_hidden`
 # (H,), return the (D, H) 0/1 mask that lets output $d$ see hidden unit $k$. Why must the
@@ -1282,14 +1286,14 @@ checks.mixture_e_step(e_step)
 # averaged-logits check of section 2).
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def output_mask(degree_in, degree_hidden):
     raise NotImplementedError  # your code here
 
 
 checks.made_output_mask(output_mask)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **3. The Fréchet distance between two Gaussians.** Write
 # $\lVert\mu_a - \mu_b\rVert^2 + \operatorname{tr}\Sigma_a + \operatorname{tr}\Sigma_b -
 # 2\operatorname{tr}(\Sigma_a^{1/2}\Sigma_b\Sigma_a^{1/2})^{1/2}$ for mean vectors and
@@ -1313,14 +1317,14 @@ checks.made_output_mask(output_mask)
 # is not, which is why the formula is written this way.
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def gaussian_frechet(mu_a, cov_a, mu_b, cov_b):
     raise NotImplementedError  # your code here
 
 
 checks.gaussian_frechet(gaussian_frechet)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **4. (Open) How much does the RBM gain from more hidden units?** Add
 # `"RBM 20 hidden, CD-1"` (exact: $2^{20}$ hidden states — time the $\log Z$) and a 200-unit
 # RBM with AIS to the density grid of section 2. Does the gap to MADE close? Is your AIS
@@ -1334,7 +1338,8 @@ checks.gaussian_frechet(gaussian_frechet)
 # units and many epochs of CD with more Gibbs steps), but so does MADE with more epochs — keep
 # the tuning budgets equal.
 # </details>
-#
+
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - P. Smolensky (1986). Information processing in dynamical systems: foundations of harmony

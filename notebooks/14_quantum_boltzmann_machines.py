@@ -13,7 +13,7 @@
 #     name: python3
 # ---
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # # 14 · Quantum Boltzmann machines, by exact diagonalisation
 #
 # The decision guide of this collection ends with one row: *quantum → quantum Boltzmann
@@ -32,7 +32,7 @@
 # Golden–Thompson bound give up, does the quantum machine fit data better than the classical one
 # — and at what cost, and compared fairly.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Learning goals
 #
 # After this notebook you can
@@ -54,7 +54,7 @@
 #    Amin et al. use, and weigh the result against the cost (dense $2^n \times 2^n$ matrices,
 #    $O(8^n)$ time) and against a classical machine with as many parameters.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ## Prerequisites and run time
 #
 # Notebooks [01](01_boltzmann_distribution.ipynb) (Boltzmann distribution, partition function)
@@ -66,7 +66,7 @@
 # in 00_roadmap (measured by `make bench`); `EBM_FAST=1` uses 6 instead of 8 qubits and shorter
 # training.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 import functools
 import math
 import resource
@@ -88,10 +88,10 @@ FAST = config.is_fast()
 F64 = torch.float64
 print(config.notebook_header("14_quantum_boltzmann_machines"))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. From bits to qubits
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### A qubit, a measurement, an expectation value
 #
 # A classical bit is in state 0 or state 1. A **qubit** is described by a unit vector of two
@@ -119,7 +119,7 @@ print(config.notebook_header("14_quantum_boltzmann_machines"))
 # to it. A worked example with $\psi = \cos(\pi/6)|0\rangle + \sin(\pi/6)|1\rangle$, for which
 # $P(0) = 3/4$:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 SX, SZ = quantum.PAULI_X, quantum.PAULI_Z
 I2 = torch.eye(2, dtype=F64)
 ket0 = torch.tensor([1.0, 0.0], dtype=F64)
@@ -135,7 +135,7 @@ print(f"⟨σᶻ⟩ = ψᵀσᶻψ = {float(psi @ SZ @ psi):.3f};  mean measured
 print(f"σˣ|0⟩ = {SX @ ket0} = |1⟩;  ⟨σˣ⟩ = ψᵀσˣψ = 2ψ₀ψ₁ = {float(psi @ SX @ psi):.3f}")
 assert abs(float(psi @ SZ @ psi) - float(spin.mean())) < 0.03  # ≈ 3 standard errors
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### $n$ qubits: the Kronecker product
 #
 # The state space of $n$ qubits is the Kronecker (tensor) product of $n$ copies, of dimension
@@ -147,7 +147,7 @@ assert abs(float(psi @ SZ @ psi) - float(spin.mean())) < 0.03  # ≈ 3 standard 
 # factor**, so in basis state number $k$ qubit $a$ is bit $n-1-a$ of $k$ (the most significant
 # bit first), and bit 0 means $\sigma^z = +1$. On two qubits:
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def on_qubit(single, a, n):
     """I ⊗ … ⊗ single ⊗ … ⊗ I with `single` in position a (qubit 0 leftmost): (2^n, 2^n)."""
     out = torch.ones(1, 1, dtype=F64)
@@ -165,7 +165,7 @@ print("diagonal of σᶻ_1 = I ⊗ σᶻ:", on_qubit(SZ, 1, 2).diagonal().numpy(
 print("σˣ_1 |00⟩ =", (on_qubit(SX, 1, 2) @ torch.kron(ket0, ket0)).numpy(),
       "= |01⟩: only qubit 1 is flipped")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Density matrices, the trace and the partial trace
 #
 # A unit vector $\psi$ describes a *pure* state. To include randomness of the classical kind as
@@ -197,7 +197,7 @@ print("σˣ_1 |00⟩ =", (on_qubit(SX, 1, 2) @ torch.kron(ket0, ket0)).numpy(),
 # with $\Lambda_v$ the *projector* that keeps the basis states whose visible bits are $v$. This
 # is exactly how a QBM with hidden units assigns probabilities to data (section 2).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 coin = torch.diag(torch.tensor([0.5, 0.5], dtype=F64))  # a fair classical coin
 plus = (ket0 + ket1) / math.sqrt(2)
 for name, rho in (("coin ", coin), ("|+⟩  ", torch.outer(plus, plus))):
@@ -218,13 +218,13 @@ print("pure two-qubit state (|00⟩ + |11⟩)/√2: Tr_h ρ =",
       f"(a fair coin); P(v = 0) = Tr(Λ₀ρ) = {float(torch.trace(Lambda0 @ rho_pair)):.2f}")
 assert torch.allclose(rho_visible, coin, atol=1e-15)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The coin and $|+\rangle$ agree on everything a $\sigma^z$ measurement can see and differ only
 # off the diagonal, in $\langle\sigma^x\rangle$. And a pure state of two qubits can leave each
 # qubit on its own in a mixed state — the hidden qubit carries information that the partial
 # trace averages out.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The transverse-field Ising Hamiltonian
 #
 # The energy of a quantum system is a symmetric matrix, its **Hamiltonian** $H$: the
@@ -243,7 +243,7 @@ assert torch.allclose(rho_visible, coin, atol=1e-15)
 # its terms do not commute (the *commutator* $[A, B] = AB - BA$ is not zero), and compare its
 # ground states with and without the transverse field.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 b2 = torch.tensor([0.5, -0.3], dtype=F64)
 W2 = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=F64)
 gamma2 = 0.8
@@ -264,7 +264,7 @@ for g in (0.0, gamma2):
           f"{labels2}: {np.array2string(ground.numpy(), precision=3)}, measurement "
           f"probabilities {np.array2string((ground**2).numpy(), precision=3)}")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At $\Gamma = 0$ the lowest-energy state is a single bit string (00: both spins up, aligned by
 # $W_{01} > 0$ and by the larger field $b_0$), and measuring it returns 00 every time. With the
 # transverse field the ground state is a *superposition* with weight on every bit string, and
@@ -272,7 +272,7 @@ for g in (0.0, gamma2):
 # though, is not in its ground state: at inverse temperature $\beta$ it is in a mixture of all
 # eigenstates, the Gibbs state of section 2.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ### The classical limit
 #
 # With $\Gamma = 0$ the QBM must be the Boltzmann machine of notebook 02. Two bookkeeping
@@ -284,7 +284,7 @@ for g in (0.0, gamma2):
 # are summed out) and compare with `boltzmann_machine`'s exact enumeration, at $\Gamma = 0$ and
 # as $\Gamma \to 0$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 b5, W5 = quantum.random_parameters(5, generator, scale=0.8)
 N_VIS5 = 3
 bm_params = quantum.to_boltzmann_machine(b5, W5, n_visible=N_VIS5)
@@ -299,13 +299,13 @@ assert gaps[0.0] < 1e-14
 assert gaps[1.0] > gaps[0.1] > gaps[0.01] > 0
 assert 80 < gaps[0.1] / gaps[0.01] < 120  # P_v depends on Γ only through Γ²
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # At $\Gamma = 0$ the two computations agree to rounding, and the quantum correction shrinks
 # by a factor of about 100 for every factor 10 in $\Gamma$: $P_v$ depends on $\Gamma$ only through
 # $\Gamma^2$ (flipping the sign of $\Gamma_a$ is a change of basis, $\sigma^z_a \sigma^x_a
 # \sigma^z_a = -\sigma^x_a$, that changes no probability).
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The quantum Boltzmann distribution
 #
 # The Boltzmann distribution of a Hamiltonian is the **density matrix**
@@ -332,7 +332,7 @@ assert 80 < gaps[0.1] / gaps[0.01] < 120  # P_v depends on Γ only through Γ²
 # traced out. A density matrix must be symmetric (Hermitian), positive semi-definite and of unit
 # trace; we check all three, and that the shift matters.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 def gibbs_by_hand(H, beta):
     """ρ = e^{-βH}/Z through eigh, energies shifted by the smallest one."""
     E, U = torch.linalg.eigh(H)
@@ -357,11 +357,11 @@ for beta in (1.0, 1000.0):
     assert abs(float(torch.trace(rho)) - 1) < 1e-12
 assert not bool(torch.isfinite(naive).all())  # at β = 1000 the unshifted version overflows
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # At $\beta = 1000$ the unshifted $e^{-\beta H}$ overflows (asserted), while the shifted
 # computation is exact.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ### One qubit, in closed form
 #
 # For $n = 1$, $H = -\Gamma\sigma^x - b\sigma^z$. The two Pauli matrices square to $I$ and
@@ -384,7 +384,7 @@ assert not bool(torch.isfinite(naive).all())  # at β = 1000 the unshifted versi
 # $P(\sigma^z = +1) \to \tfrac12(1 + b/\lambda) < 1$. The transverse field blurs the distribution,
 # but it is not a temperature. The figure compares the closed form with exact diagonalisation.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 b_grid = torch.linspace(-3, 3, 61, dtype=F64)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.8))
 worst = 0.0
@@ -410,7 +410,7 @@ plt.show()
 print(f"largest |exact diagonalisation - closed form| over the grid: {worst:.1e}")
 assert worst < 1e-12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Explore: the transverse-field explorer
 #
 # Below, a static figure (for a PDF or a page without a kernel) and then the interactive
@@ -423,7 +423,7 @@ assert worst < 1e-12
 # temperature the classical one concentrates on 0000 while the quantum one stays spread
 # (compare the largest $P_v$ at $\beta = 10$).
 
-# %%
+# %% slideshow={"slide_type": "-"}
 panels = widgets.transverse_field_panels((0.0, 0.5, 2.0), beta=1.0)
 display(panels)
 b_ring, W_ring = widgets.DEFAULT_MACHINE
@@ -442,10 +442,10 @@ for beta in (1.0, 10.0):
           + " ".join(f"{x:.3f}" for x in sx))
     assert np.all(np.diff(top) < 0) and np.all(np.diff(near) > 0) and np.all(np.diff(sx) > 0)
 
-# %%
+# %% slideshow={"slide_type": "subslide"}
 widgets.transverse_field_explorer(gamma=0.5, beta=1.0)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Why training is hard
 #
 # Training fits $P_v$ to a data distribution $P^\text{data}_v$ by minimising the negative
@@ -502,7 +502,7 @@ widgets.transverse_field_explorer(gamma=0.5, beta=1.0)
 # sampler could estimate: it needs the whole spectrum. The key lines, then a check against the
 # package and against central finite differences:
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def nll_gradient_by_hand(b, W, gamma, p_data, n_visible, beta):
     """∂L/∂b_a and ∂L/∂Γ_a through the eigenbasis (∂L/∂W_ab the same way with σᶻ_a σᶻ_b)."""
     n = len(b)
@@ -554,14 +554,14 @@ print("quantum.nll_gradient vs central finite differences (ε = 1e-5): " +
 assert by_hand_error < 1e-12
 assert max(fd_errors.values()) < 1e-8
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The divided-difference gradient matches finite differences to about $10^{-10}$, the accuracy
 # of the finite differences themselves. One practical detail is worth an exercise: degenerate
 # levels ($E_i = E_j$) are common in symmetric Hamiltonians, and `eigh` returns them split by
 # rounding errors of about $10^{-15}$, where the quotient in $F_{ij}$ cancels catastrophically;
 # `divided_differences` switches to the limit (a Taylor series) for nearly equal levels.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The Golden–Thompson bound (the bQBM)
 #
 # Amin et al. avoid the hard positive phase with a classic trace inequality (Golden 1965;
@@ -588,7 +588,7 @@ assert max(fd_errors.values()) < 1e-8
 # $v$. We check the inequality on 200 random machines of 1 to 5 qubits, with and without hidden
 # qubits, at random $\beta$ and $\Gamma$.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 bound_gaps = []
 for _ in range(200):
     n = int(torch.randint(1, 6, (1,), generator=generator))
@@ -605,12 +605,12 @@ print(f"bound - NLL over 200 random machines: min {bound_gaps.min():.1e}, median
       f"{np.median(bound_gaps):.3f}, max {bound_gaps.max():.3f} nats")
 assert bound_gaps.min() >= -1e-12
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The bound is never below the NLL, and how loose it is varies a lot from machine to machine
 # (the printed range). It is exact when $H$ commutes with every $\Lambda_v$, i.e. at
 # $\Gamma = 0$, where $H_v$ is the classical energy with $v$ clamped.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ### What the bound gives up: $\Gamma$
 #
 # The clamped Hamiltonian does not contain the transverse field $\Gamma_a$ of a visible qubit,
@@ -631,7 +631,7 @@ assert bound_gaps.min() >= -1e-12
 # both gradients from $\Gamma_a = 1$ on a 4-qubit toy (plain gradient descent, the same step
 # size), letting each learn $b$, $W$ and $\Gamma$.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 p4, _ = quantum.bernoulli_mixture(4, 3, 0.9, generator)
 b4, W4 = quantum.random_parameters(4, generator)
 ETA_DEMO, STEPS_DEMO = 0.1, 150
@@ -661,14 +661,14 @@ print(f"after {STEPS_DEMO} steps: mean Γ {gamma_bound[-1]:.1e} (bound), "
 assert np.all(np.diff(gamma_bound) < 0) and gamma_bound[-1] < 1e-3
 assert exact_demo.curve("gamma")[-1] > 0.3
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # Under the bound every step lowers $\Gamma$, towards the classical machine; the exact gradient
 # keeps a finite transverse field on the same data (both asserted). On this easy 4-qubit toy
 # both end with a small KL (printed); the point is only where each rule takes $\Gamma$. The bQBM
 # is therefore a classical-style learning rule with a fixed amount of "quantumness" chosen by
 # hand.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 4. Amin et al.'s fully visible experiment, at laptop size
 #
 # Amin et al. train QBMs with and without the bound by exact diagonalisation and compare them
@@ -699,7 +699,7 @@ assert exact_demo.curve("gamma")[-1] > 0.3
 # * **Comparison:** final KL(data ‖ model) of the true $P_v$ (for the bQBM, too, not its bound)
 #   on fresh instances, each with its own centres and initialisation.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 N_QUBITS = config.scaled(full=8, fast=6)
 N_MODES, P_MODE = 8, 0.9
 N_STEPS = config.scaled(full=200, fast=100)
@@ -759,11 +759,11 @@ for model, kls in tuning_kl.items():
     print(f"  {model:<24} {row}   → η = {best_lr[model]:g}")
 assert all(lr < max(LR_GRID) for lr in best_lr.values()), "widen the learning-rate grid"
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the comparison on fresh instances, each model with its tuned learning rate. The curves
 # below are one run (the first instance); the table summarises all of them.
 
-# %%
+# %% slideshow={"slide_type": "-"}
 final_kl = {model: [] for model in MODELS}
 late_drop = {model: [] for model in MODELS}  # KL lost over the last quarter of the steps
 cpu = {model: [] for model in MODELS}  # CPU seconds per run: equal steps are not equal compute
@@ -824,7 +824,7 @@ for model in ("bQBM, Γ = 0.5", "bQBM, Γ = 2"):
     loose = curves[model].curve("bound")[-1] - curves[model].curve("nll")[-1]
     print(f"instance 0, {model}: the bound it minimised exceeds the true NLL by {loose:.2f} nats")
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 kl_bm, kl_b05, kl_b2 = final_kl["BM"], final_kl["bQBM, Γ = 0.5"], final_kl["bQBM, Γ = 2"]
 kl_qbm, kl_hidden = final_kl["QBM (exact, learns Γ)"], final_kl["BM + 1 hidden unit"]
 # measured on every instance, in both modes:
@@ -858,7 +858,7 @@ display(Markdown(
     f"are not equal compute: a run of the exact QBM took {cpu_ratio:.0f}× the CPU time of a run "
     f"of the BM with one hidden unit."))
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # What the assertions above establish, for this setting — one data family, the sizes and step
 # budget of this run, the instances above — and not as a general law:
 #
@@ -888,7 +888,7 @@ display(Markdown(
 #   is close to the largest it tolerates: the next larger rate in the tuning table ends much
 #   worse.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What exact diagonalisation costs, and what a device would change
 #
 # Every quantity above needs the full spectrum of a dense $2^n \times 2^n$ matrix: $4^n$ numbers
@@ -898,7 +898,7 @@ display(Markdown(
 # this process, one thread), as far as fits the notebook's budget, and extrapolate the rest with
 # the $O(8^n)$ law from the largest measured size.
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def cpu_seconds(fn, repeats):
     """Best CPU time of `repeats` calls (process time: fair on a busy machine)."""
     best = math.inf
@@ -964,7 +964,7 @@ try:
 except ValueError as err:
     print("helper refuses:", str(err)[:150], "…")
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The table makes the price plain: every added qubit multiplies the memory by 4, and the time
 # by up to 8 once the cubic cost of `eigh` dominates (the printed growth). Twelve qubits is the
 # end of the road on a laptop (the package refuses more), 30 qubits would need 8 EiB for one
@@ -972,7 +972,7 @@ except ValueError as err:
 # Boltzmann machine of the same size is "only" exponential ($2^n$ states to enumerate, notebook
 # 02), and one Gibbs sweep of an RBM costs time proportional to its number of weights.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ### What a device would change
 #
 # The point of a QBM is not to be simulated: a physical system whose Hamiltonian *is* $H$ could
@@ -989,7 +989,7 @@ except ValueError as err:
 # later work builds other estimators of it, e.g. Wiebe & Wossnig (2019), who approximate the
 # exact gradient on a quantum computer with high-order divided differences.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "notes"}
 # ### The honest caveats
 #
 # * *Equal connectivity is not equal resources.* The comparison of section 4 holds the coupling
@@ -1008,7 +1008,7 @@ except ValueError as err:
 #   exact and cheap. Claims about scale need hardware, or sampling-based estimators, and honest
 #   classical baselines at the same scale.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
 # - A qubit's state is a unit vector of amplitudes; measuring returns bit strings with
@@ -1042,7 +1042,7 @@ except ValueError as err:
 #   12 qubits. The promise of QBMs rests on hardware samplers, with their own caveats
 #   (freeze-out), and on comparisons at equal resources.
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
 # **1. The Hamiltonian from Kronecker products.** Write `build_hamiltonian(b, W, gamma)` for $n$
@@ -1072,14 +1072,14 @@ except ValueError as err:
 # (every coupling counted twice).
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def build_hamiltonian(b, W, gamma):
     raise NotImplementedError  # your code here
 
 
 checks.transverse_field_hamiltonian(build_hamiltonian)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **2. Divided differences, degenerate levels included.** Write `divided_differences(energies,
 # beta)` returning the matrix $F_{ij} = (e^{-\beta E_j} - e^{-\beta E_i})/(E_i - E_j)$ with the
 # limit $F_{ii} = \beta e^{-\beta E_i}$. Make it exact for levels that are equal *or nearly
@@ -1109,14 +1109,14 @@ checks.transverse_field_hamiltonian(build_hamiltonian)
 # (H - eps * dH))) / (2 * eps)`.
 # </details>
 
-# %%
+# %% slideshow={"slide_type": "skip"}
 def divided_differences(energies, beta):
     raise NotImplementedError  # your code here
 
 
 checks.divided_differences(divided_differences)
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "-"}
 # **3. How much $\Gamma$ does the bQBM want?** The bQBM's fixed field is a hyperparameter, like
 # its learning rate. Choose it the way section 4 chose $\eta$: on the *tuning* instance, for
 # $\Gamma \in \{0.5, 1, 2, 3, 4\}$, each with its own best $\eta$ from `LR_GRID`; plot the final
@@ -1152,7 +1152,7 @@ checks.divided_differences(divided_differences)
 # KL on the comparison instances would be tuning on test data.
 # </details>
 
-# %% [markdown]
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## References
 #
 # - S. Golden (1965). Lower bounds for the Helmholtz function. *Physical Review* 137.

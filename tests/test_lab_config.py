@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -63,7 +64,10 @@ def test_hidden_twins_stay_paired(lab_config, tmp_path: Path) -> None:
                            f"{PAIR}.ipynb")
         return names, twin
 
-    names, twin = asyncio.run(exercise())
+    # A fresh thread, so a fresh event loop: the main thread's may already be running one
+    # (Playwright's sync API, from the browser tests earlier in the same session).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        names, twin = pool.submit(asyncio.run, exercise()).result()
     assert f"{PAIR}.ipynb" in names and "helper.py" in names
     assert f"{PAIR}.py" not in names, "the .py twin is listed in the file browser"
     assert twin["content"], "a hidden twin must still open by its path"

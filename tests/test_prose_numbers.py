@@ -34,7 +34,8 @@ _MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$|\\\[.*?\\\]|\\\(.*?\\\)", re.S)
 _CODE = re.compile(r"```.*?```|`[^`\n]*`", re.S)
 _LINK_TARGET = re.compile(r"\]\([^)]*\)|<[^>\n]+>|https?://\S+")
 _ARXIV = re.compile(r"\b\d{4}\.\d{4,5}(v\d+)?\b")  # arXiv identifiers, e.g. 1912.03263
-_DECIMAL = re.compile(r"(?<![\w.,])[-−]?\d+\.\d+(?![\w.]*\d)")
+# not after "§" (a section of a cited paper, e.g. Hinton 2010, §3.2)
+_DECIMAL = re.compile(r"(?<![\w.,§])(?<!§ )[-−]?\d+\.\d+(?![\w.]*\d)")
 _OUTPUT_NUMBER = re.compile(r"[-−]?\d+\.\d+(?:[eE][-+]?\d+)?|[-−]?\d+(?:[eE][-+]?\d+)?")
 
 
