@@ -363,7 +363,9 @@ assert np.allclose(cap.stable_bits, exact_stable, atol=0.01)
 # the sigmoid becomes a step and we recover the deterministic recall; as $T$ grows, thermal
 # noise competes with the memory, and — like the Ising magnet losing its magnetisation above
 # $T_c$ — the network loses the stored pattern. For a single stored pattern the overlap obeys
-# the Curie–Weiss mean-field equation $m = \tanh(m/T)$ for large $N$, with a transition at
+# the Curie–Weiss **mean-field** equation $m = \tanh(m/T)$ for large $N$ (mean field: every
+# unit feels the average field of all the others instead of its fluctuating value, which
+# becomes exact when every unit is coupled to every other and $N \to \infty$), with a transition at
 # $T = 1$; more stored patterns lower it (Amit, Gutfreund & Sompolinsky 1985). The heat-bath
 # sweep, written out for a batch of chains with one temperature per chain (the helper
 # `hopfield.stochastic_recall` runs the same rule):
