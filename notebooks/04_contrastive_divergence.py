@@ -88,7 +88,8 @@ print(mnist)
 # $\log p(v) = -F(v) - \log Z$ with $Z = \sum_{v} e^{-F(v)}$. Differentiate both terms with
 # respect to a weight $W_{ji}$:
 #
-# $$-\frac{\partial F(v)}{\partial W_{ji}} = \sigma(c_j + W_j v)\, v_i = p(h_j = 1 \mid v)\, v_i,
+# $$-\frac{\partial F(v)}{\partial W_{ji}} = \mathrm{sigm}(c_j + W_j v)\, v_i
+#   = p(h_j = 1 \mid v)\, v_i,
 # \qquad
 # \frac{\partial \log Z}{\partial W_{ji}} = \frac{1}{Z}\sum_{v} e^{-F(v)}
 #   \Big(-\frac{\partial F(v)}{\partial W_{ji}}\Big) = \langle h_j v_i \rangle_{\text{model}}.$$
