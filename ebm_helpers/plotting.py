@@ -24,6 +24,9 @@ from matplotlib.figure import Figure
 from ._validation import ArgumentTypeError, check_memory, count, in_range
 
 __all__ = [
+    "GAP_COLOR",
+    "IMAGE_CMAP",
+    "SIGNED_CMAP",
     "STYLE",
     "apply_style",
     "figure_to_png",
@@ -147,6 +150,47 @@ def image_grid(images, image_shape: tuple[int, int], ncols: int) -> np.ndarray:
         r, c = divmod(k, ncols)
         grid[r * (h + 1): r * (h + 1) + h, c * (w + 1): c * (w + 1) + w] = imgs[k].reshape(h, w)
     return grid
+
+
+#: The collection's colour-map convention: images and pixel probabilities dark ink on white,
+#: signed quantities (weights, filters) diverging around 0, blue negative and red positive.
+IMAGE_CMAP, SIGNED_CMAP, GAP_COLOR = "gray_r", "RdBu_r", "0.7"
+
+
+def show_image_grid(
+    ax: Axes,
+    images,
+    image_shape: tuple[int, int],
+    ncols: int,
+    signed: bool = False,
+    title: str | None = None,
+    vmin: float | None = None,
+    vmax: float | None = None,
+):
+    """Draw ``image_grid(images, image_shape, ncols)`` on ``ax`` with visible gaps.
+
+    The 1-pixel gaps between tiles are drawn in a mid grey (``GAP_COLOR``), so that tiles with
+    white backgrounds do not merge. ``signed=False`` uses ``IMAGE_CMAP`` on [0, 1] (pixels,
+    probabilities); ``signed=True`` uses ``SIGNED_CMAP`` symmetric around 0 (weights).
+
+    Returns:
+        The ``AxesImage`` (for a colour bar).
+    """
+    grid = image_grid(images, image_shape, ncols)
+    cmap = mpl.colormaps[SIGNED_CMAP if signed else IMAGE_CMAP].copy()
+    cmap.set_bad(GAP_COLOR)
+    if signed:
+        lim = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
+        vmin, vmax = (-lim if vmin is None else vmin), (lim if vmax is None else vmax)
+    else:
+        vmin, vmax = (0.0 if vmin is None else vmin), (1.0 if vmax is None else vmax)
+    im = ax.imshow(grid, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title is not None:
+        ax.set_title(title, fontsize=10)
+    return im
 
 
 def _np(a) -> np.ndarray:

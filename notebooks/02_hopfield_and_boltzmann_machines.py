@@ -32,16 +32,16 @@
 #
 # After this notebook you can
 #
-# 1. write the Hopfield energy $E(s) = -\tfrac12 s^\top W s$, store patterns with the Hebb rule,
+# 1. write the Hopfield energy $E(x) = -\tfrac12 x^\top W x$, store patterns with the Hebb rule,
 #    and prove that asynchronous updates never increase $E$;
 # 2. run associative recall from a corrupted pattern, and explain when it fails: too many
 #    patterns (the capacity $\alpha_c \approx 0.138$ of Amit, Gutfreund & Sompolinsky) or
 #    correlated patterns;
-# 3. replace deterministic units by stochastic heat-bath units, $p(s_i = +1) = \sigma(2h_i/T)$,
-#    and connect them to the Gibbs sampler of notebook 01;
+# 3. replace deterministic units by stochastic heat-bath units,
+#    $p(x_i = +1) = \mathrm{sigm}(2u_i/T)$, and connect them to the Gibbs sampler of notebook 01;
 # 4. derive the Boltzmann machine learning rule
-#    $\partial \log p(v)/\partial W_{ij} = \langle s_i s_j\rangle_\text{data} - \langle s_i
-#    s_j\rangle_\text{model}$, compute both phases exactly on a tiny machine, and check it
+#    $\partial \log p(v)/\partial W_{ij} = \langle x_i x_j\rangle_\text{data} - \langle x_i
+#    x_j\rangle_\text{model}$, compute both phases exactly on a tiny machine, and check it
 #    against automatic differentiation;
 # 5. explain why exact learning is intractable at scale, and which restriction of the
 #    connectivity gives the restricted Boltzmann machine (RBM) of notebook 03.
@@ -51,8 +51,8 @@
 #
 # Notebook [01](01_boltzmann_distribution.ipynb) (Boltzmann distribution, partition function,
 # Gibbs sampling of the Ising model). Linear algebra (matrix–vector products) and the chain rule.
-# Run time on 2 CPU cores: see the table in 00_roadmap (measured by `make bench`); set
-# `EBM_FAST=1` for a quick run with smaller experiments.
+# The set-up cell prints this notebook's measured run time (full and fast mode, from
+# `make bench`); set `EBM_FAST=1` for a quick run with smaller experiments.
 
 # %% slideshow={"slide_type": "skip"}
 import functools
@@ -62,28 +62,28 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 from scipy.ndimage import zoom
 from sklearn.datasets import load_digits
 from tqdm.auto import tqdm
 
 from ebm_helpers import boltzmann_machine as bm
-from ebm_helpers import config, hopfield, plotting, widgets
+from ebm_helpers import checks, config, hopfield, plotting, widgets
 
 plotting.apply_style()
 config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
-print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
+print(config.notebook_header("02_hopfield_and_boltzmann_machines"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The Hopfield energy and the Hebb rule
 #
-# A Hopfield network has $N$ units $s_i \in \{-1, +1\}$ — the spins of the Ising model — and
+# A Hopfield network has $N$ units $x_i \in \{-1, +1\}$ — the spins of the Ising model — and
 # symmetric couplings $W_{ij} = W_{ji}$ with $W_{ii} = 0$. Its energy is the Ising energy with a
 # different coupling for every pair:
 #
-# $$E(s) = -\tfrac12 \sum_{i,j} W_{ij} s_i s_j = -\tfrac12 s^\top W s.$$
+# $$E(x) = -\tfrac12 \sum_{i,j} W_{ij} x_i x_j = -\tfrac12 x^\top W x.$$
 #
 # **Storing.** To make patterns $\xi^1, \dots, \xi^P \in \{-1,+1\}^N$ low-energy states, the
 # Hebb rule ("units that fire together wire together") sets
@@ -94,13 +94,13 @@ print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
 # energy possible with these couplings.
 #
 # **Recalling.** Update one unit at a time (*asynchronously*) to the sign of its **local
-# field** $h_i = \sum_j W_{ij} s_j$. Why this descends the energy: the terms of $E$ that
-# contain $s_i$ are $-s_i h_i$ (the factor ½ disappears because $W_{ij}s_is_j$ and
-# $W_{ji}s_js_i$ are the same term). If $s_i$ flips, $\Delta s_i = -2 s_i$ and
+# field** $u_i = \sum_j W_{ij} x_j$. Why this descends the energy: the terms of $E$ that
+# contain $x_i$ are $-x_i u_i$ (the factor ½ disappears because $W_{ij}x_i x_j$ and
+# $W_{ji}x_j x_i$ are the same term). If $x_i$ flips, $\Delta x_i = -2 x_i$ and
 #
-# $$\Delta E = -\Delta s_i\, h_i = 2 s_i h_i = -2|h_i| < 0,$$
+# $$\Delta E = -\Delta x_i\, u_i = 2 x_i u_i = -2|u_i| < 0,$$
 #
-# since it flips only when $s_i$ and $h_i$ disagree in sign. The energy is bounded below and
+# since it flips only when $x_i$ and $u_i$ disagree in sign. The energy is bounded below and
 # the state space finite, so the dynamics must stop at a **fixed point**, a local minimum of
 # $E$. Symmetry matters: with $W_{ij} \ne W_{ji}$ there is no energy and the network can cycle.
 #
@@ -214,8 +214,13 @@ for row, k in enumerate(STORED):
         ax.set_title(f"{step} updates\nm = {m:.2f}", fontsize=9)
     ax_e = axes[row, -1]
     ax_e.plot(path.energies, color="C0")
-    ax_e.set_ylabel("energy E(s)")
-    ax_e.set_title(f"digit {k}: {path.n_steps} updates to a fixed point", fontsize=10)
+    ax_e.set_ylabel("energy E(x)")
+    # the last flip, not path.n_steps: a fixed point is only confirmed by one more full sweep
+    # in which nothing changes, so the energy is flat over the last N updates of the path
+    flips = np.nonzero(np.diff(np.asarray(path.energies)))[0]
+    last_flip = int(flips[-1]) + 1 if len(flips) else 0
+    ax_e.set_title(f"digit {k}: last flip at update {last_flip} (then a sweep of {N_IMG} "
+                   "confirms the fixed point)", fontsize=9)
 axes[-1, -1].set_xlabel("single-unit updates")
 fig.suptitle(f"recall of {len(STORED)} stored digits from {corruption:.0%} flipped pixels "
              "(m = overlap with the stored digit)")
@@ -266,7 +271,7 @@ assert np.mean(list(high.values())) < 0.7, "with all ten digits stored, recall s
 # flipped pixels, and move the step slider: the unit just updated is outlined (red if it
 # flipped) and the energy curve fills in. Things to try: at 40–50% flipped pixels some starts
 # fall into the basin of *another* digit or of an inverted pattern $-\xi$ (which has the same
-# energy: $E(-s) = E(s)$).
+# energy: $E(-x) = E(x)$).
 
 # %% slideshow={"slide_type": "-"}
 display(widgets.hopfield_recall_figure(digit_patterns[STORED], (SIDE, SIDE), pattern=2,
@@ -281,7 +286,7 @@ widgets.recall_explorer(digit_patterns[STORED], (SIDE, SIDE),
 #
 # For random patterns the local field at a stored pattern splits into signal and crosstalk:
 #
-# $$\xi^\nu_i h_i = \underbrace{\tfrac{N-1}{N}}_{\text{signal}} + \underbrace{\tfrac1N
+# $$\xi^\nu_i u_i = \underbrace{\tfrac{N-1}{N}}_{\text{signal}} + \underbrace{\tfrac1N
 #   \sum_{\mu\ne\nu}\sum_{j \ne i} \xi^\nu_i\xi^\mu_i\xi^\mu_j\xi^\nu_j}_{\text{crosstalk, mean
 #   0, variance} \approx \alpha},$$
 #
@@ -349,15 +354,18 @@ assert np.allclose(cap.stable_bits, exact_stable, atol=0.01)
 # A deterministic unit always follows its field. A **stochastic** unit follows it *usually*:
 # Glauber (1963) dynamics, the heat-bath rule of notebook 01, sets
 #
-# $$p(s_i = +1 \mid \text{rest}) = \frac{e^{h_i/T}}{e^{h_i/T} + e^{-h_i/T}} = \sigma(2h_i/T).$$
+# $$p(x_i = +1 \mid \text{rest}) = \frac{e^{u_i/T}}{e^{u_i/T} + e^{-u_i/T}}
+#   = \mathrm{sigm}(2u_i/T).$$
 #
 # This is *exactly* the Gibbs update of the Ising model in notebook 01, with the uniform
-# coupling $J$ replaced by the learned $W_{ij}$: the two values of $s_i$ differ in energy by
-# $2h_i$, so the chain samples the Boltzmann distribution $p_T(s) = e^{-E(s)/T}/Z$. At $T \to 0$
+# coupling $J$ replaced by the learned $W_{ij}$: the two values of $x_i$ differ in energy by
+# $2u_i$, so the chain samples the Boltzmann distribution $p_T(x) = e^{-E(x)/T}/Z$. At $T \to 0$
 # the sigmoid becomes a step and we recover the deterministic recall; as $T$ grows, thermal
 # noise competes with the memory, and — like the Ising magnet losing its magnetisation above
 # $T_c$ — the network loses the stored pattern. For a single stored pattern the overlap obeys
-# the Curie–Weiss mean-field equation $m = \tanh(m/T)$ for large $N$, with a transition at
+# the Curie–Weiss **mean-field** equation $m = \tanh(m/T)$ for large $N$ (mean field: every
+# unit feels the average field of all the others instead of its fluctuating value, which
+# becomes exact when every unit is coupled to every other and $N \to \infty$), with a transition at
 # $T = 1$; more stored patterns lower it (Amit, Gutfreund & Sompolinsky 1985). The heat-bath
 # sweep, written out for a batch of chains with one temperature per chain (the helper
 # `hopfield.stochastic_recall` runs the same rule):
@@ -435,7 +443,7 @@ assert np.all(m_four[onset] < m_one[onset]), "crosstalk makes the memory melt so
 # temperature (above it, the state drifts among blends of the correlated digits). Noise
 # is not only a nuisance: it lets the state climb out of shallow spurious minima, and — the
 # step that matters for the rest of the collection — a stochastic network is a
-# **probabilistic model** $p_T(s)$ that we can fit to data.
+# **probabilistic model** $p_T(x)$ that we can fit to data.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. The Boltzmann machine and its learning rule
@@ -445,24 +453,25 @@ assert np.all(m_four[onset] < m_one[onset]), "crosstalk makes the memory melt so
 #
 # * the units are split into **visible** units $v$, clamped to data, and **hidden** units $h$,
 #   free to represent structure the visible units cannot express with pairwise couplings alone;
-# * we use $0/1$ units (as in Ackley, Hinton & Sejnowski 1985 and every RBM after): with $s =
-#   (v, h) \in \{0,1\}^n$, $E(s) = -\sum_{i<j} W_{ij} s_i s_j - \sum_i b_i s_i$ and
-#   $p(s) = e^{-E(s)}/Z$ at $T = 1$. Flipping $s_i$ from 0 to 1 changes $E$ by $-h_i$ (not
-#   $-2h_i$), so the heat-bath rule reads $p(s_i = 1\mid\text{rest}) = \sigma(h_i)$; the two
-#   conventions are related by $s^{\pm} = 2s^{01} - 1$.
+# * we use $0/1$ units (as in Ackley, Hinton & Sejnowski 1985 and every RBM after): with $x =
+#   (v, h) \in \{0,1\}^n$, $E(x) = -\sum_{i<j} W_{ij} x_i x_j - \sum_i b_i x_i$ and
+#   $p(x) = e^{-E(x)}/Z$ at $T = 1$. Flipping $x_i$ from 0 to 1 changes $E$ by $-u_i$ (not
+#   $-2u_i$), so the heat-bath rule reads $p(x_i = 1\mid\text{rest}) = \mathrm{sigm}(u_i)$
+#   ($\mathrm{sigm}(a) = 1/(1 + e^{-a})$, the logistic function); the two conventions are related
+#   by $x^{\pm} = 2x^{01} - 1$.
 #
 # **The learning rule.** The model of the data is the marginal $p(v) = \sum_h e^{-E(v,h)}/Z$.
 # For one connection,
 #
 # $$\frac{\partial \log p(v)}{\partial W_{ij}}
-# = \frac{\sum_h e^{-E(v,h)}\, s_i s_j}{\sum_h e^{-E(v,h)}} - \frac{\sum_{s} e^{-E(s)}\, s_i
-#   s_j}{Z}
-# = \mathbb{E}_{p(h\mid v)}[s_i s_j] - \mathbb{E}_{p(s)}[s_i s_j],$$
+# = \frac{\sum_h e^{-E(v,h)}\, x_i x_j}{\sum_h e^{-E(v,h)}} - \frac{\sum_{x} e^{-E(x)}\, x_i
+#   x_j}{Z}
+# = \mathbb{E}_{p(h\mid v)}[x_i x_j] - \mathbb{E}_{p(x)}[x_i x_j],$$
 #
-# because $\partial(-E)/\partial W_{ij} = s_i s_j$. Averaged over the training set:
+# because $\partial(-E)/\partial W_{ij} = x_i x_j$. Averaged over the training set:
 #
-# $$\boxed{\;\frac{\partial \langle \log p(v)\rangle_\text{data}}{\partial W_{ij}} = \langle s_i
-#   s_j\rangle_\text{data} - \langle s_i s_j\rangle_\text{model}\;}$$
+# $$\boxed{\;\frac{\partial \langle \log p(v)\rangle_\text{data}}{\partial W_{ij}} = \langle x_i
+#   x_j\rangle_\text{data} - \langle x_i x_j\rangle_\text{model}\;}$$
 #
 # The **positive phase** clamps $v$ to each training vector, lets the hidden units settle to
 # $p(h\mid v)$, and measures co-activations — Hebbian learning, as in section 1. The **negative
@@ -603,9 +612,9 @@ assert tv_model < 0.25 * tv_indep and tv_model < 0.25 * tv_init
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The likelihood climbs steadily toward its ceiling, and the learned distribution puts nearly
 # all its mass on the ten bars and stripes, far closer to the data than independent pixels can
-# get. Finally, the model can *generate*: run heat-bath sweeps, $p(s_i{=}1\mid\text{rest}) =
-# \sigma(h_i)$, from random states. At scale these samples are how the negative phase must be
-# estimated; here we can check them against the exact $p(v)$.
+# get. Finally, the model can *generate*: run heat-bath sweeps, $p(x_i{=}1\mid\text{rest}) =
+# \mathrm{sigm}(u_i)$, from random states. At scale these samples are how the negative phase
+# must be estimated; here we can check them against the exact $p(v)$.
 
 # %% slideshow={"slide_type": "-"}
 n_samples = config.scaled(full=4000, fast=1000)
@@ -614,12 +623,15 @@ samples = bm.gibbs_sample(trained.params, s0, 50, generator)[:, :N_V]
 p_gibbs = bm.empirical_distribution(samples)
 tv_gibbs = tv(p_gibbs, p_model)
 tv_iid = 0.5 * float(torch.sqrt(2 * p_model * (1 - p_model) / (math.pi * n_samples)).sum())
-fig, axes = plt.subplots(1, 12, figsize=(12, 1.6))
+fig, axes = plt.subplots(1, 12, figsize=(12, 1.6), gridspec_kw={"wspace": 0.3})
 for ax, v in zip(axes, samples[:12], strict=True):
     ax.imshow(v.reshape(2, 3), cmap="gray_r", vmin=0, vmax=1)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
+    for spine in ax.spines.values():  # a frame, so that white pixels do not merge
+        spine.set_visible(True)
+        spine.set_edgecolor("0.4")
 fig.suptitle("12 samples from the trained Boltzmann machine (50 Gibbs sweeps each)")
 plt.show()
 print(f"TV(Gibbs samples, exact model) = {tv_gibbs:.3f}; expected for {n_samples} exact draws "
@@ -674,6 +686,14 @@ growth = seconds[-1] / seconds[-4]
 print(f"measured: {sizes[-4]} -> {sizes[-1]} units multiplied the time by {growth:.0f} "
       f"(the number of states by {2 ** (sizes[-1] - sizes[-4])})")
 assert growth > 8, "enumeration time must grow exponentially with the number of units"
+AGE_OF_UNIVERSE_YEARS = 1.38e10  # Planck Collaboration (2020)
+log_years_digits = log10_seconds(64 + 16) - math.log10(3600 * 24 * 365)
+verdict = ("longer" if log_years_digits > math.log10(AGE_OF_UNIVERSE_YEARS) else "shorter")
+display(Markdown(
+    f"By this (optimistic) extrapolation, a machine for 8×8 digits with 16 hidden units "
+    f"(n = 80) needs about 10^{log_years_digits:.0f} years per exact gradient step: "
+    f"**{verdict}** than the age of the universe (about 1.4 × 10^10 years), and in any case "
+    f"far beyond any training budget."))
 try:
     bm.random_params(784, 500)
 except ValueError as err:
@@ -681,9 +701,9 @@ except ValueError as err:
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # At small $n$ fixed overheads hide the growth; beyond that the time doubles with every unit, and
-# the extrapolation (which is optimistic) leaves no doubt. A machine for 8×8 digits with 16 hidden
-# units would need longer than the age of the universe per gradient step; a 28×28 MNIST machine is
-# beyond any meaningful number. Ackley, Hinton & Sejnowski therefore estimated both phases by
+# the extrapolation (which is optimistic) leaves no doubt: the printed estimates grow by a factor
+# of 1000 every ten units, and a 28×28 MNIST machine is beyond any meaningful number. Ackley,
+# Hinton & Sejnowski therefore estimated both phases by
 # **sampling** with simulated annealing, which is slow and noisy: each gradient step needs the
 # network to reach equilibrium twice, once clamped and once free, and the difference of two noisy
 # correlations is very noisy. For years this made Boltzmann machines a beautiful theory with few
@@ -694,13 +714,15 @@ except ValueError as err:
 #
 # Smolensky's *harmonium* (1986), now called the **restricted Boltzmann machine**, deletes the
 # visible–visible and hidden–hidden connections: $W$ only couples $v$ to $h$. Then, given $v$,
-# the energy $-\sum_{ij} W_{ij} v_i h_j - \dots$ is a *sum of separate terms, one per hidden
+# the energy $-\sum_{ij} W_{ji} h_j v_i - \dots$ is a *sum of separate terms, one per hidden
 # unit*, so the hidden units are independent:
 #
-# $$p(h \mid v) = \prod_j p(h_j \mid v), \qquad p(h_j = 1\mid v) = \sigma\Big(b_j + \sum_i W_{ij}
-# v_i\Big),$$
+# $$p(h \mid v) = \prod_j p(h_j \mid v), \qquad p(h_j = 1\mid v) = \mathrm{sigm}\Big(c_j
+# + \sum_i W_{ji} v_i\Big),$$
 #
-# and symmetrically for $p(v\mid h)$. Three consequences: the positive phase is exact and
+# with the hidden biases written $c$ and $W$ of shape $(n_h, n_v)$, the convention of notebook
+# 03 and of the notation table in 00_roadmap; and symmetrically for $p(v\mid h)$. Three
+# consequences: the positive phase is exact and
 # cheap (no sampling at all); a whole layer can be sampled at once (**block Gibbs**: all $h$
 # given $v$, then all $v$ given $h$); and summing out $h$ analytically gives the free energy and
 # a partition function over only the smaller layer. We check the factorisation on our machine:
@@ -745,18 +767,18 @@ assert np.allclose(p_h0, sigmoid_check.numpy(), atol=1e-12)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
 #
-# - A Hopfield network stores patterns as minima of $E(s) = -\tfrac12 s^\top W s$ with the Hebb
+# - A Hopfield network stores patterns as minima of $E(x) = -\tfrac12 x^\top W x$ with the Hebb
 #   rule $W = \tfrac1N\sum_\mu \xi^\mu\xi^{\mu\top}$ (zero diagonal). Asynchronous updates
-#   $s_i \leftarrow \mathrm{sign}(h_i)$ change the energy by $-2|h_i|$, so recall is descent to
+#   $x_i \leftarrow \mathrm{sign}(u_i)$ change the energy by $-2|u_i|$, so recall is descent to
 #   a fixed point — verified on every run above.
 # - Recall works at low load and fails at high load: for random patterns the measured
 #   collapse lies near $\alpha_c \approx 0.138$ and approaches it from above as $N$ grows;
 #   correlated patterns (like images) fail far earlier, and spurious mixture states appear.
-# - Stochastic heat-bath units, $p(s_i = +1) = \sigma(2h_i/T)$, are the Gibbs sampler of the
-#   Ising model with learned couplings; the network then defines a Boltzmann distribution, and
+# - Stochastic heat-bath units, $p(x_i = +1) = \mathrm{sigm}(2u_i/T)$, are the Gibbs sampler of
+#   the Ising model with learned couplings; the network then defines a Boltzmann distribution, and
 #   the memory melts as $T$ rises.
 # - The Boltzmann machine learns that distribution: $\partial\langle\log p(v)\rangle/\partial
-#   W_{ij} = \langle s_is_j\rangle_\text{data} - \langle s_is_j\rangle_\text{model}$. Computed
+#   W_{ij} = \langle x_i x_j\rangle_\text{data} - \langle x_i x_j\rangle_\text{model}$. Computed
 #   exactly on a 6 + 2 unit machine, the phases match autograd and finite differences, and
 #   exact gradient ascent raises the exact likelihood at every step.
 # - Exact phases cost $2^n$; sampled phases are slow and noisy. Removing the within-layer
@@ -765,13 +787,13 @@ assert np.allclose(p_h0, sigmoid_check.numpy(), atol=1e-12)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# **1. Inverted patterns and mixtures.** Show that $E(-s) = E(s)$, so $-\xi^\mu$ is stored along
+# **1. Inverted patterns and mixtures.** Show that $E(-x) = E(x)$, so $-\xi^\mu$ is stored along
 # with $\xi^\mu$. Then store three random patterns in $N = 200$ units and test whether the
 # *mixture* $\mathrm{sign}(\xi^1 + \xi^2 + \xi^3)$ is a fixed point.
 #
 # <details><summary>Solution</summary>
 #
-# $E(-s) = -\tfrac12(-s)^\top W(-s) = E(s)$: the energy is quadratic without a linear term.
+# $E(-x) = -\tfrac12(-x)^\top W(-x) = E(x)$: the energy is quadratic without a linear term.
 #
 # ```python
 # g = torch.Generator().manual_seed(1)
@@ -827,29 +849,50 @@ assert np.allclose(p_h0, sigmoid_check.numpy(), atol=1e-12)
 # stuck near the uniform saddle point for some starting weights: try several seeds.
 # </details>
 #
-# **4. Temperature and spurious states.** Run `hopfield.stochastic_recall` on the ten-digit
-# network of section 2 from corrupted digits at a few temperatures between 0.1 and 0.6, then
-# cool to $T = 0$ with `hopfield.recall`. Does a little noise help recall?
+# **4. The Hebb rule.** Write `hebb(patterns)` that returns the $N \times N$ weights
+# $W = \frac1N \sum_\mu \xi^\mu \xi^{\mu\top}$ with a zero diagonal, for `patterns` of shape
+# $(P, N)$ with entries $\pm 1$.
 #
 # <details><summary>Solution</summary>
 #
 # ```python
-# w10 = hopfield.hebbian_weights(digit_patterns)
-# g = torch.Generator().manual_seed(3)
-# for t in [0.1, 0.3, 0.5]:
-#     ok = 0
-#     for k in range(10):
-#         s0 = hopfield.corrupt(digit_patterns[k].repeat(20, 1), 0.2, g)
-#         warm = hopfield.stochastic_recall(w10, s0, 20, temperature=t, generator=g).s
-#         end = hopfield.recall(w10, warm).s
-#         ok += int((end == digit_patterns[k]).all(1).sum())
-#     print(t, ok / 200)
+# def hebb(patterns):
+#     n = patterns.shape[1]
+#     w = patterns.T @ patterns / n     # (N, P) @ (P, N): a sum of outer products
+#     w.fill_diagonal_(0.0)             # no self-coupling
+#     return w
 # ```
-# Moderate noise lets states escape shallow spurious minima (their basins are narrow), so the
-# success rate can rise; too much noise erases the memory. This is the idea of simulated
-# annealing (Kirkpatrick, Gelatt & Vecchi 1983), which Boltzmann machines used to reach
-# equilibrium.
+# `patterns @ patterns.T` is the $P \times P$ matrix of overlaps between patterns, not the
+# weights; keeping the diagonal adds $P/N$ to every unit's own field, a bias towards staying put.
 # </details>
+
+# %% slideshow={"slide_type": "skip"}
+def hebb(patterns):
+    raise NotImplementedError  # your code here
+
+
+checks.hebbian_rule(hebb)
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **5. The Hopfield energy with biases.** Write `energy(W, x, b)` returning
+# $E(x) = -\tfrac12 x^\top W x - b^\top x$ for every row of a batch `x` of shape (batch, N).
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# def energy(W, x, b):
+#     return -0.5 * ((x @ W) * x).sum(1) - x @ b
+# ```
+# `(x @ W) * x` summed over units is $x^\top W x$ row by row; summing over the whole tensor
+# instead returns one number for the batch. Without the ½ each pair would count twice.
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def energy(W, x, b):
+    raise NotImplementedError  # your code here
+
+
+checks.hopfield_energy(energy)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References

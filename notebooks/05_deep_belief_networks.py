@@ -47,8 +47,9 @@
 #
 # Notebooks [03](03_restricted_boltzmann_machines.ipynb) (RBMs: conditionals, free energy,
 # Gibbs sampling) and [04](04_contrastive_divergence.ipynb) (how `train_rbm` learns with CD).
-# Basic backpropagation and cross-entropy. Run time on 2 CPU cores: see the table in
-# [00_roadmap](00_roadmap.ipynb); `EBM_FAST=1` runs a shorter version (fewer epochs and seeds).
+# Basic backpropagation and cross-entropy. The set-up cell prints this notebook's measured run
+# time (full and fast mode, from `make bench`); `EBM_FAST=1` runs a shorter version (fewer
+# epochs and seeds).
 
 # %% slideshow={"slide_type": "skip"}
 import itertools
@@ -58,16 +59,17 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from IPython.display import Markdown, display
 from torch import nn
 from tqdm.auto import tqdm
 
-from ebm_helpers import config, data, dbn, plotting, rbm
+from ebm_helpers import checks, config, data, dbn, plotting, rbm
 
 plotting.apply_style()
 config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
-print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
+print(config.notebook_header("05_deep_belief_networks"))
 
 digits = data.load_digits(binarize=True)  # 8×8 digits, pixels thresholded to {0, 1}
 x_train, y_train, x_test, y_test = digits.x_train, digits.y_train, digits.x_test, digits.y_test
@@ -80,7 +82,8 @@ print(digits)
 #
 # - **Vanishing gradients.** Backpropagation multiplies, layer by layer, by the weights and by
 #   the derivative of the non-linearity. The logistic sigmoid's derivative
-#   $\sigma'(a) = \sigma(a)(1 - \sigma(a))$ is at most $1/4$, so with modest weights the
+#   $\mathrm{sigm}'(a) = \mathrm{sigm}(a)(1 - \mathrm{sigm}(a))$ is at most $1/4$, so with modest
+#   weights the
 #   gradient shrinks geometrically on its way down: the bottom layers, the ones that see the
 #   pixels, barely learn.
 # - **Poor initialisation.** Small random weights (the common choice then) make the shrinking
@@ -124,6 +127,10 @@ plt.show()
 ratio = grad_norms["normal"][-1] / grad_norms["normal"][0]
 print(f"small init: the output layer's gradient is {ratio:.1e} times the first layer's")
 assert grad_norms["normal"][0] < 1e-3 * grad_norms["normal"][-1]  # vanishing, by orders
+# the claims of the next paragraph: the better scale raises the first layer's gradient by more
+# than two orders of magnitude, and it still shrinks from the output down
+assert grad_norms["uniform"][0] > 100 * grad_norms["normal"][0]
+assert np.all(np.diff(grad_norms["uniform"]) > 0)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # With small weights the gradient at the first layer is many orders of magnitude smaller than
@@ -135,25 +142,56 @@ assert grad_norms["normal"][0] < 1e-3 * grad_norms["normal"][-1]  # vanishing, b
 # ## 2. The idea: stack RBMs, and why that is not just a heuristic
 #
 # Train an RBM on the data $v$. Its hidden units $h^1$ are features, and
-# $q(h^1 \mid v) = \prod_j \sigma(c_j + W_j v)$ is exact and cheap (notebook 03). Now treat the
+# $q(h^1 \mid v) = \prod_j \mathrm{sigm}(c_j + W_j v)$ is exact and cheap (notebook 03). Now treat
+# the
 # hidden activities as *data* and train a second RBM on them, and so on. Hinton, Osindero &
 # Teh (2006) showed that this greedy procedure improves a **variational lower bound** on the
 # log-likelihood. For any distribution $q(h \mid v)$ over the hidden layer of a model
-# $p(v, h) = p(h)\,p(v \mid h)$,
+# $p(v, h) = p(h)\,p(v \mid h)$, Jensen's inequality for the concave $\log$ gives, in one line,
 #
-# $$\log p(v) \;\ge\; \sum_h q(h \mid v)\,\big[\log p(h) + \log p(v \mid h)\big]
+# $$\log p(v) = \log \sum_h q(h \mid v)\,\frac{p(h)\,p(v \mid h)}{q(h \mid v)}
+#   \;\ge\; \sum_h q(h \mid v)\,\big[\log p(h) + \log p(v \mid h)\big]
 #   \;+\; \mathcal H\big(q(\cdot \mid v)\big),$$
 #
-# with equality when $q$ is the true posterior. After training the first RBM, keep its
+# with $\mathcal H(q) = -\sum_h q \log q$, and equality when $q$ is the true posterior
+# (then the ratio inside the log is the constant $p(v)$). After training the first RBM, keep its
 # $p(v \mid h)$ and its recognition distribution $q(h \mid v)$ fixed. The only term left to
-# improve is $\sum_h q(h \mid v) \log p(h)$: a better **prior** over $h^1$. The first RBM's own
-# prior over $h^1$ is exactly what a second RBM (with the transposed weights) would start
-# from, so training a second RBM on samples of $q(h^1 \mid v)$ — maximising the likelihood of
+# improve is $\sum_h q(h \mid v) \log p(h)$: a better **prior** over $h^1$. The key step is that
+# the first RBM's own prior is itself an RBM: summing $v$ out of $e^{-E(v, h)}$ gives
+# $p(h) \propto e^{c^\top h} \prod_i (1 + e^{b_i + (h^\top W)_i})$, which is the visible
+# marginal of an RBM with the layers swapped — visible layer $h$ with bias $c$, hidden layer $v$
+# with bias $b$, weights $W^\top$ (the "complementary prior" of Hinton et al.). The cell below
+# checks this on a small RBM by enumeration. So a second RBM initialised with $W^\top$ starts
+# exactly at the current bound, and training a second RBM on samples of $q(h^1 \mid v)$ —
+# maximising the likelihood of
 # those "data" — can only raise the bound, if done well. Adding a layer improves the bound on
 # $p(h)$, and hence the guarantee on $p(v)$. (In practice CD training, layers of different
 # sizes and passing probabilities instead of samples break the fine print, so it is a
 # motivation, not a guarantee.)
 #
+# %% slideshow={"slide_type": "-"}
+# the complementary prior, checked: p(h) of an RBM = the visible marginal of the swapped RBM
+g_cp = torch.Generator().manual_seed(11)
+first = rbm.RBM(6, 4, generator=g_cp, init_std=1.0, dtype=torch.float64)
+with torch.no_grad():
+    first.v_bias.copy_(torch.randn(6, generator=g_cp, dtype=torch.float64))
+    first.h_bias.copy_(torch.randn(4, generator=g_cp, dtype=torch.float64))
+    swapped = rbm.RBM(4, 6, dtype=torch.float64)
+    swapped.W.copy_(first.W.T)
+    swapped.v_bias.copy_(first.h_bias)
+    swapped.h_bias.copy_(first.v_bias)
+    all_v = torch.cartesian_prod(*[torch.tensor([0.0, 1.0], dtype=torch.float64)] * 6)
+    all_h = torch.cartesian_prod(*[torch.tensor([0.0, 1.0], dtype=torch.float64)] * 4)
+    # log p(h) by brute force over all 64 × 16 joint states of the first RBM
+    e = torch.stack([first.energy(all_v, h.expand(64, -1)) for h in all_h])  # (16, 64)
+    log_p_h = torch.logsumexp(-e, 1) - torch.logsumexp(-e.flatten(), 0)
+    # the swapped RBM's visible marginal: -F(h) - log Z
+    log_p_swapped = -swapped.free_energy(all_h) - swapped.log_partition()
+print(f"max |log p(h) − log p_swapped(h)| over the 16 states: "
+      f"{float((log_p_h - log_p_swapped).abs().max()):.1e}")
+assert torch.allclose(log_p_h, log_p_swapped, atol=1e-10)
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
 # The result is a hybrid model: the top two layers form an undirected RBM, and the layers
 # below are a *directed* sigmoid belief net, generating downwards with the RBMs' weights.
 
@@ -253,6 +291,11 @@ for name in ["pre-trained", "random init"]:
                          y_val=y_test, progress=False, **ft)
     curves[name] = hist
     lines.append(f"{name:>12}: test accuracy after fine-tuning {hist['val_accuracy'][-1]:.3f}")
+first_above = {}
+for name, hist in curves.items():
+    above = np.nonzero(np.asarray(hist["val_accuracy"]) > 0.5)[0]
+    first_above[name] = int(hist["epoch"][above[0]]) if len(above) else None
+    lines.append(f"{name:>12}: first epoch with test accuracy above 0.5: {first_above[name]}")
 print("\n".join(lines))  # one print: the output arrives as a single stream chunk
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -268,12 +311,14 @@ for ax in axes:
     ax.set_xlabel("fine-tuning epoch")
     ax.legend()
 plt.show()
+assert first_above["pre-trained"] is not None
+assert first_above["random init"] is None or first_above["random init"] > first_above["pre-trained"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The pre-trained net starts from features that already describe the digits, so its test
-# accuracy rises almost at once; the randomly initialised one has to discover features from
-# 100 examples, and it first sits on a plateau near chance (10 %) for many epochs — the
-# vanishing gradients of section 1 at work — before it starts to learn. One run proves little,
+# The pre-trained net starts from features that already describe the digits; the randomly
+# initialised one has to discover features from 100 examples. The printed first epochs above
+# 0.5 test accuracy measure how much later it gets going (asserted: later than the
+# pre-trained net) — the vanishing gradients of section 1 at work. One run proves little,
 # though: the next section repeats this over seeds.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -286,10 +331,18 @@ plt.show()
 # - **DBN pre-trained** sigmoid net 64-128-64-10;
 # - **random init**, the same sigmoid net from PyTorch-scale random weights;
 # - **ReLU + Adam**, a modern baseline: the same layer sizes with ReLUs, PyTorch's default
-#   initialisation and Adam (learning rate $10^{-3}$), no pre-training.
+#   initialisation and Adam (learning rate and weight decay chosen below), no pre-training.
 #
-# Each is trained on the 100 labels and, separately, on all labelled training images; we report
+# Each is trained on the 100 labels and, separately, on all labelled training images outside
+# the validation split described below; we report
 # test accuracy (360 held-out images) as mean ± standard deviation over seeds.
+#
+# **Every network is tuned the same way, on a validation split, never on the test set.** We set
+# aside 300 training images (their labels are used only to choose settings; the labelled
+# subsets and "all labels" come from the other training images). On it we choose, for each
+# regime, the number of fine-tuning epochs of both sigmoid nets (early stopping; the 2006
+# recipe's SGD settings are fixed), and the learning rate, weight decay and number of epochs
+# of ReLU + Adam.
 
 # %% slideshow={"slide_type": "skip"}
 def relu_mlp(sizes, n_classes, seed):
@@ -301,9 +354,44 @@ def relu_mlp(sizes, n_classes, seed):
     return nn.Sequential(*mods, nn.Linear(sizes[-1], n_classes))
 
 
-seeds = list(range(config.scaled(full=5, fast=3)))
 methods = ["DBN pre-trained", "random init", "ReLU + Adam"]
-regimes = {"100 labels": None, "all labels": torch.arange(len(y_train))}
+perm = torch.randperm(len(y_train), generator=torch.Generator().manual_seed(7))
+val_rows, pool = perm[:300], perm[300:]
+x_val, y_val = x_train[val_rows], y_train[val_rows]
+x_pool, y_pool = x_train[pool], y_train[pool]
+max_epochs = {"100 labels": config.scaled(full=300, fast=60),
+              "all labels": config.scaled(full=60, fast=15)}
+adam_grid = config.scaled(full=[(lr, wd) for lr in (1e-3, 3e-3, 1e-2) for wd in (0.0, 1e-3)],
+                          fast=[(1e-3, 0.0), (1e-2, 1e-3)])
+tune_rows = {"100 labels": labelled_subset(y_pool, 10, torch.Generator().manual_seed(8)),
+             "all labels": torch.arange(len(y_pool))}
+tuned = {}  # (regime, method) -> (fine_tune keyword arguments, epochs, validation accuracy)
+t0 = time.perf_counter()
+for regime, rows in tune_rows.items():
+    candidates = [("DBN pre-trained", ft), ("random init", ft)] + [
+        ("ReLU + Adam", {"lr": lr, "weight_decay": wd, "batch_size": 32, "optimizer": "adam"})
+        for lr, wd in adam_grid]
+    for m, kw in candidates:
+        g_init = torch.Generator().manual_seed(1)
+        model = (dbn.to_classifier(deep_belief_net, 10, generator=g_init)
+                 if m == "DBN pre-trained" else
+                 dbn.random_classifier(layer_sizes, 10, generator=g_init) if m == "random init"
+                 else relu_mlp(layer_sizes, 10, 0))
+        hist = dbn.fine_tune(model, x_pool[rows], y_pool[rows], epochs=max_epochs[regime],
+                             generator=torch.Generator().manual_seed(2), x_val=x_val,
+                             y_val=y_val, progress=False, **kw)
+        best = int(np.argmax(hist["val_accuracy"]))  # the first epoch with the best accuracy
+        score = float(hist["val_accuracy"][best])
+        if (regime, m) not in tuned or score > tuned[regime, m][2]:
+            tuned[regime, m] = (kw, int(hist["epoch"][best]), score)
+print(f"tuning on the validation split: {time.perf_counter() - t0:.1f} s")
+for (regime, m), (kw, n_ep, score) in tuned.items():
+    extra = (f", lr {kw['lr']:g}, weight decay {kw['weight_decay']:g}" if m == "ReLU + Adam"
+             else "")
+    print(f"{regime:>10} | {m:<16}: {n_ep:3d} epochs{extra}; validation accuracy {score:.3f}")
+
+seeds = list(range(config.scaled(full=5, fast=3)))
+regimes = {"100 labels": None, "all labels": torch.arange(len(y_pool))}
 acc = {(r, m): [] for r in regimes for m in methods}
 
 t0 = time.perf_counter()
@@ -311,29 +399,26 @@ for seed in tqdm(seeds, desc="seeds", disable=config.progress_disabled()):
     g = torch.Generator().manual_seed(100 + seed)
     net_s, _ = dbn.pretrain_dbn(layer_sizes, x_train, epochs=pre_epochs, generator=g,
                                 progress=False)
-    regimes["100 labels"] = labelled_subset(y_train, 10, g)
+    regimes["100 labels"] = labelled_subset(y_pool, 10, g)
     for regime, rows in regimes.items():
-        xs, ys = x_train[rows], y_train[rows]
+        xs, ys = x_pool[rows], y_pool[rows]
         for m in methods:
             g_init = torch.Generator().manual_seed(200 + seed)
             g_shuffle = torch.Generator().manual_seed(300 + seed)  # same batches for all
             if m == "DBN pre-trained":
                 model = dbn.to_classifier(net_s, 10, generator=g_init)
-                kw = ft
             elif m == "random init":
                 model = dbn.random_classifier(layer_sizes, 10, generator=g_init)
-                kw = ft
             else:
                 model = relu_mlp(layer_sizes, 10, seed)
-                kw = {"lr": 1e-3, "batch_size": 32, "optimizer": "adam"}
-            dbn.fine_tune(model, xs, ys, epochs=ft_epochs[regime], generator=g_shuffle,
-                          progress=False, **kw)
+            kw, n_ep, _ = tuned[regime, m]
+            dbn.fine_tune(model, xs, ys, epochs=n_ep, generator=g_shuffle, progress=False,
+                          **kw)
             acc[regime, m].append(dbn.accuracy(model, x_test, y_test))
 print(f"{len(seeds)} seeds × 2 regimes × 3 networks: {time.perf_counter() - t0:.1f} s")
 
 print(f"\ntest accuracy, mean ± std over {len(seeds)} seeds "
-      f"(pre-training {pre_epochs} epochs/layer; fine-tuning "
-      f"{ft_epochs['100 labels']} epochs on 100 labels, {ft_epochs['all labels']} on all)")
+      f"(pre-training {pre_epochs} epochs/layer; fine-tuning settings chosen on validation)")
 print(f"{'':<18}" + "".join(f"{r:>18}" for r in regimes))
 for m in methods:
     print(f"{m:<18}" + "".join(
@@ -360,22 +445,34 @@ def gap(regime):
     return np.mean(acc[regime, "DBN pre-trained"]) - np.mean(acc[regime, "random init"])
 
 
+def paired(regime, a, b):
+    """Mean paired difference a − b over seeds and its ±2 SE half-width."""
+    d = np.array(acc[regime, a]) - np.array(acc[regime, b])
+    return float(d.mean()), float(2 * d.std(ddof=1) / np.sqrt(len(d)))
+
+
+def verdict(regime, a, b):
+    mean, half = paired(regime, a, b)
+    word = ("ahead of" if mean - half > 0 else "behind" if mean + half < 0
+            else "not distinguishable from")
+    return f"{a} is **{word}** {b} ({mean:+.3f} ± {half:.3f}, mean paired difference ± 2 SE)"
+
+
 gap_small, gap_all = gap("100 labels"), gap("all labels")
 print(f"pre-trained minus random init: {gap_small:+.3f} with 100 labels, {gap_all:+.3f} with all")
-# the measured outcome: with 100 labels, pre-training beats the same sigmoid net from random
-# weights on average and for every seed
-assert gap_small > 0.03
-assert all(p > r for p, r in zip(acc["100 labels", "DBN pre-trained"],
-                                  acc["100 labels", "random init"], strict=True))
+display(Markdown("\n".join(
+    f"- {regime}: {verdict(regime, 'DBN pre-trained', 'random init')}." for regime in regimes)
+    + f"\n- The gap is {'smaller' if gap_all < gap_small else 'not smaller'} with all labels "
+    f"than with 100."))
+# a sanity check that holds in fast mode too (where the random sigmoid net may not yet have
+# left its plateau near chance): the pre-trained network learned the task in both regimes
+assert all(np.mean(acc[r, "DBN pre-trained"]) > 0.5 for r in regimes)
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Read the table and the chart, not this prose, for the numbers. What they show (and the
-# assertions above check): with **100 labels**, DBN pre-training gives the sigmoid network a
-# clear advantage over the same network from random weights, for every seed. With **all
-# labels** the gap is smaller (compare the two printed differences): once labels are
-# plentiful, backpropagation finds good features by itself. This is the pattern Erhan et al.
-# (2010) reported: pre-training acts like a data-dependent *regulariser* and helps most when
-# labelled data are scarce.
+# Read the table, the chart and the printed verdicts for the numbers; they are computed from
+# this run, with intervals over seeds. The pattern Erhan et al. (2010) reported is that
+# pre-training acts like a data-dependent *regulariser* and helps most when labelled data are
+# scarce: compare the verdict with 100 labels and with all labels above.
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### 5b. The same comparison on MNIST-5k
@@ -421,14 +518,21 @@ for m in methods[:2]:
 mnist_gap = (np.mean(mnist_acc["100 labels", "DBN pre-trained"])
              - np.mean(mnist_acc["100 labels", "random init"]))
 print(f"pre-trained minus random init with 100 labels: {mnist_gap:+.3f}")
-# measured: with 100 labels pre-training wins on MNIST too, for every seed
+mnist_gap_all = (np.mean(mnist_acc["all labels", "DBN pre-trained"])
+                 - np.mean(mnist_acc["all labels", "random init"]))
+print(f"pre-trained minus random init with all labels: {mnist_gap_all:+.3f}")
+# measured: with 100 labels pre-training wins on MNIST too, for every seed, and the gap with
+# all labels is smaller (the claims of the next paragraph)
 assert mnist_gap > 0.05
 assert all(p > r for p, r in zip(mnist_acc["100 labels", "DBN pre-trained"],
                                   mnist_acc["100 labels", "random init"], strict=True))
+if not FAST:  # fast mode's five epochs with all labels are too few for this comparison
+    assert mnist_gap_all < mnist_gap
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# The same pattern on MNIST: the scarcer the labels, the more the unsupervised pre-training is
-# worth; with all labels the two networks end up much closer.
+# On MNIST (3 seeds, fixed fine-tuning budgets, not tuned on validation like section 5): with
+# 100 labels pre-training wins for every seed (asserted), and with all labels the two networks
+# end up closer (asserted in the full run; fast mode trains too briefly for it).
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. What modern practice changed
@@ -437,10 +541,9 @@ assert all(p > r for p, r in zip(mnist_acc["100 labels", "DBN pre-trained"],
 # today: ReLUs (Nair & Hinton 2010; Glorot et al. 2011), whose derivative is 1 wherever the
 # unit is active, so gradients do not shrink geometrically; an initialisation scaled to the
 # fan-in (Glorot & Bengio 2010; He et al. 2015); and Adam (Kingma & Ba 2015), which adapts the
-# step size per parameter. Without any pre-training it clearly beats the 2006-style randomly
-# initialised sigmoid net (asserted below). Compare its row with the pre-trained one, in both
-# regimes: on these small, easy images, whether pre-training still matters is measured here,
-# not assumed — the cell below prints which network came out best with 100 labels. Further
+# step size per parameter. Does it, without any pre-training, match the pre-trained sigmoid
+# net? The cell below answers for this run, with all three networks tuned on the same
+# validation split and paired intervals over seeds. Further
 # tools we did not use here — dropout (Srivastava et al. 2014) and batch normalisation
 # (Ioffe & Szegedy 2015) — made very deep supervised nets trainable from scratch, and by about
 # 2012 (Krizhevsky et al.) large labelled datasets and GPUs made unsupervised pre-training
@@ -459,16 +562,16 @@ for m in methods:
     print(f"  {m:<16} {np.mean(acc['100 labels', m]):.3f}")
 best = max(methods, key=lambda m: np.mean(acc["100 labels", m]))
 print(f"best with 100 labels in this run: {best}")
-# measured: the modern recipe, with no pre-training at all, clearly beats the 2006-style
-# randomly initialised sigmoid net
-assert np.mean(acc["100 labels", "ReLU + Adam"]) > np.mean(acc["100 labels", "random init"]) + 0.03
+display(Markdown("The answer, measured:\n" + "\n".join(
+    f"- {regime}: {verdict(regime, 'ReLU + Adam', 'DBN pre-trained')}; "
+    f"{verdict(regime, 'ReLU + Adam', 'random init')}." for regime in regimes)))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Sampling from the DBN
 #
 # A DBN is also a generative model: run block Gibbs sampling in the top RBM (layers $h^1$,
 # $h^2$), then make one downward pass through the first RBM's generative weights,
-# $p(v = 1 \mid h^1) = \sigma(b + (h^1)^\top W^1)$ (`DBN.sample`). We show the visible
+# $p(v = 1 \mid h^1) = \mathrm{sigm}(b + (h^1)^\top W^1)$ (`DBN.sample`). We show the visible
 # probabilities (smooth pictures) next to real training images, and ask the fine-tuned
 # pre-trained classifier from section 4 which digit each sample looks like.
 
@@ -479,10 +582,7 @@ p_v, v_sample = deep_belief_net.sample(40, n_gibbs=n_gibbs, generator=generator)
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
 for ax, imgs, title in [(axes[0], x_train[:40], "training images (binarised)"),
                         (axes[1], p_v, f"DBN samples: p(v | h¹) after {n_gibbs} Gibbs steps")]:
-    im = ax.imshow(plotting.image_grid(imgs, digits.image_shape, ncols=10), cmap="gray_r",
-                   vmin=0, vmax=1)
-    ax.set_title(title)
-    ax.set_axis_off()
+    im = plotting.show_image_grid(ax, imgs, digits.image_shape, ncols=10, title=title)
 fig.colorbar(im, ax=axes, shrink=0.8, label="pixel value / probability of ink")
 plt.show()
 
@@ -501,8 +601,9 @@ print(f"mean classifier confidence: samples {float(conf_samples.values.mean()):.
 # Many samples look like plausible 8×8 digit strokes, but some are blurry blends of two
 # digits, and the classes are usually not equally represented (the printed counts); the
 # classifier's confidence on samples compared with real images (printed above) is a crude
-# measure of how digit-like they are. Gibbs chains in the top RBM mix slowly between modes,
-# and the directed lower layer is only an approximation of what the greedy stack learned.
+# measure of how digit-like they are. Unequal counts are what slowly mixing Gibbs chains in
+# the top RBM would produce (we did not measure the mixing here), and the directed lower layer
+# is only an approximation of what the greedy stack learned.
 # DBN samples were impressive in 2006; diffusion models (notebook 09) are far better today.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -513,9 +614,10 @@ print(f"mean classifier confidence: samples {float(conf_samples.values.mean()):.
 # - A DBN is trained greedily: an RBM on the data, then an RBM on its hidden probabilities, and
 #   so on; each added layer can improve a variational lower bound on $\log p(v)$ by learning a
 #   better prior $p(h)$. The loop is six lines and equals `dbn.pretrain_dbn`.
-# - Fine-tuning turns the stack into a classifier. Measured over seeds: with 100 labels the
-#   pre-trained sigmoid net beats the same net from random weights; with all labels the gap
-#   shrinks. A modern ReLU + Adam net is the fair contemporary baseline (compare the rows).
+# - Fine-tuning turns the stack into a classifier. Measured over seeds, with every network
+#   tuned on a validation split: the printed verdicts of sections 5 and 6 compare the
+#   pre-trained sigmoid net with the same net from random weights and with a modern
+#   ReLU + Adam net, with 100 labels and with all labels.
 # - The lasting idea is *unsupervised (self-supervised) pre-training then fine-tuning*; the
 #   RBM machinery has been replaced.
 #
@@ -541,33 +643,59 @@ print(f"mean classifier confidence: samples {float(conf_samples.values.mean()):.
 #                       generator=torch.Generator().manual_seed(2), progress=False, **ft)
 #         print(seed, dbn.accuracy(model, x_test, y_test))
 # ```
-# Typically the random sigmoid net gets *worse* with depth (more vanishing gradient, more
-# parameters for 100 examples) while the pre-trained one stays about the same: the gap grows
-# with depth, which is why pre-training mattered most for deep nets.
+# Compare the means over seeds with those of section 5, and look at the seed-to-seed spread
+# before concluding. What to expect: depth adds vanishing gradient and parameters for 100
+# examples, which hurts the random sigmoid net more than the pre-trained one; Bengio et al.
+# (2007) and Erhan et al. (2010) found pre-training mattered more as nets got deeper.
 # </details>
 #
-# **2. How many labels?** Plot test accuracy of pre-trained vs random init against the number
-# of labels per class (1, 5, 10, 30, all). Where do the curves meet?
+# **2. The recognition pass.** Write `up(v, layers)` that passes a batch `v` up a stack of
+# RBMs given as a list of `(W, c)` pairs ($W$ of shape $(n_\text{out}, n_\text{in})$) and
+# returns the list of every layer's probabilities $x^l = \mathrm{sigm}(c^l + W^l x^{l-1})$, as
+# `pretrain_dbn` and `DBN.up` do.
 #
 # <details><summary>Solution</summary>
 #
-# Loop `labelled_subset(y_train, k, g)` over `k in [1, 5, 10, 30, 143]` inside the seed loop of
-# section 5 and plot the means with error bars. The advantage of pre-training is largest with
-# one to ten labels per class and shrinks towards zero as labels become plentiful; with few
-# epochs it can even persist at "all", because pre-training also speeds up optimisation.
+# ```python
+# def up(v, layers):
+#     out, x = [], v
+#     for W, c in layers:
+#         x = torch.sigmoid(x @ W.T + c)   # probabilities, not samples, go up
+#         out.append(x)
+#     return out
+# ```
 # </details>
-#
-# **3. Probabilities or samples?** `pretrain_dbn` feeds the *probabilities* $p(h \mid x)$ up.
-# Change the hand-written loop in section 3 to feed binary samples
-# (`x = r.sample_h(x, generator=g_hand)[1]`) and compare fine-tuned accuracy with 100 labels.
+
+# %% slideshow={"slide_type": "skip"}
+def up(v, layers):
+    raise NotImplementedError  # your code here
+
+
+checks.recognition_pass(up)
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **3. The variational bound.** Write `bound(log_joint, q)`: for each row, with `log_joint[n, k]`
+# $= \log p(v_n, h_k)$ over $K$ hidden states and `q[n, k]` $= q(h_k \mid v_n)$, return
+# $\sum_k q\,(\log p(v, h_k) - \log q)$, the right-hand side of section 2's inequality (with
+# $0 \log 0 = 0$). The checker also tries $q$ equal to the posterior, where the bound is tight.
 #
 # <details><summary>Solution</summary>
 #
-# The samples are noisier training data for the next RBM (Hinton 2010, §3.2), so its features
-# are slightly worse; the difference after fine-tuning is usually small compared with the
-# seed-to-seed spread, which is why you need several seeds to see it at all. Build the DBN with
-# `dbn.DBN(rbms)` and fine-tune it with `dbn.to_classifier` as in section 4.
+# ```python
+# def bound(log_joint, q):
+#     return (q * log_joint).sum(-1) - torch.xlogy(q, q).sum(-1)
+# ```
+# `torch.log(q)` is $-\infty$ where $q = 0$ and $0 \cdot (-\infty)$ is `nan`; `torch.xlogy`
+# defines it as 0. Without the entropy term you get $\mathbb{E}_q[\log p(v, h)]$, which is
+# lower than the bound.
 # </details>
+
+# %% slideshow={"slide_type": "skip"}
+def bound(log_joint, q):
+    raise NotImplementedError  # your code here
+
+
+checks.variational_bound(bound)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References

@@ -162,3 +162,16 @@ def test_image_grid_tiles_images_with_nan_gaps():
     assert np.isnan(grid[6:8, 4:7]).all()  # the empty last cell
     with pytest.raises(ValueError, match="shape"):
         plotting.image_grid(imgs, (3, 3), ncols=2)
+
+
+def test_show_image_grid_draws_gaps_in_grey_and_follows_the_colour_convention():
+    fig = Figure()
+    ax = fig.subplots()
+    imgs = torch.zeros(4, 6)  # all-white tiles: only the gaps tell them apart
+    im = plotting.show_image_grid(ax, imgs, (2, 3), ncols=2, title="t")
+    assert im.get_cmap().name.startswith(plotting.IMAGE_CMAP)
+    assert np.allclose(im.get_cmap().get_bad()[:3], mpl.colors.to_rgb(plotting.GAP_COLOR))
+    assert im.get_clim() == (0.0, 1.0)
+    signed = plotting.show_image_grid(ax, torch.tensor([[-2.0, 1.0]]), (1, 2), 1, signed=True)
+    assert signed.get_clim() == (-2.0, 2.0)
+    assert signed.get_cmap().name.startswith(plotting.SIGNED_CMAP)

@@ -1,0 +1,89 @@
+"""Checkers for the exercises of notebook 05 (deep belief networks): the deterministic
+recognition pass up a stack of RBMs, and the variational lower bound on log p(v)."""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+from .. import dbn, rbm
+from ._core import Case, Mismatch, checker, close, run_cases
+
+NOTEBOOK = "05_deep_belief_networks"
+
+
+def _stack(sizes, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(n_out, n_in, generator=g, dtype=torch.float64),
+             torch.randn(n_out, generator=g, dtype=torch.float64))
+            for n_in, n_out in itertools.pairwise(sizes)]
+
+
+def _up_reference(v, layers):
+    rbms = []
+    for W, c in layers:
+        r = rbm.RBM(W.shape[1], W.shape[0], dtype=W.dtype)
+        with torch.no_grad():
+            r.W.copy_(W)
+            r.h_bias.copy_(c)
+        rbms.append(r)
+    with torch.no_grad():
+        return dbn.DBN(rbms).up(v)
+
+
+@checker(NOTEBOOK)
+def recognition_pass(candidate) -> bool:
+    """``candidate(v, layers) -> list``: x^l = sigm(c^l + x^(l−1) W^lᵀ), every layer's output."""
+    g = torch.Generator().manual_seed(3)
+    cases = [
+        Case("one layer 6 → 4", (torch.rand(5, 6, generator=g, dtype=torch.float64),
+                                 _stack([6, 4], 0))),
+        Case("two layers 6 → 8 → 3", (torch.rand(5, 6, generator=g, dtype=torch.float64),
+                                      _stack([6, 8, 3], 1))),
+        Case("three layers 5 → 5 → 5 → 5 (square weights: a missing transpose shows only in "
+             "the values)", (torch.rand(4, 5, generator=g, dtype=torch.float64),
+                             _stack([5, 5, 5, 5], 2))),
+    ]
+
+    def compare(expected, obtained):
+        if not isinstance(obtained, (list, tuple)):
+            raise Mismatch("return a list with one tensor per layer, not only the top layer")
+        close(rtol=1e-9, atol=1e-12)(list(expected), list(obtained))
+
+    return run_cases("recognition_pass", candidate, _up_reference, cases, compare,
+                     hint="x = v; for W, c in layers: x = torch.sigmoid(x @ W.T + c) and keep "
+                          "every x (the probabilities, not samples, go up)")
+
+
+def _bound_reference(log_joint, q):
+    """Σ_h q(h) (log p(v, h) − log q(h)) per row, with 0 · log 0 = 0."""
+    safe = torch.where(q > 0, q, torch.ones_like(q))
+    return torch.where(q > 0, q * (log_joint - torch.log(safe)), torch.zeros_like(q)).sum(-1)
+
+
+@checker(NOTEBOOK)
+def variational_bound(candidate) -> bool:
+    """``candidate(log_joint, q) -> (batch,)``: E_q[log p(v, h)] + H(q) over the last axis."""
+    g = torch.Generator().manual_seed(8)
+    log_joint = torch.randn(3, 4, generator=g, dtype=torch.float64) - 2.0
+    posterior = torch.softmax(log_joint, -1)
+    q_rand = torch.softmax(torch.randn(3, 4, generator=g, dtype=torch.float64), -1)
+    q_zero = torch.tensor([[0.5, 0.5, 0.0, 0.0], [1.0, 0.0, 0.0, 0.0], [0.2, 0.3, 0.0, 0.5]],
+                          dtype=torch.float64)
+    cases = [
+        Case("3 visible vectors, 4 hidden states, a random q (the bound is below log p(v))",
+             (log_joint, q_rand)),
+        Case("q equal to the posterior p(h | v) (the bound is tight: log p(v))",
+             (log_joint, posterior)),
+        Case("q with zero entries (0 · log 0 counts as 0)", (log_joint, q_zero)),
+        Case("8 hidden states, one row", (torch.randn(1, 8, generator=g, dtype=torch.float64),
+                                          torch.full((1, 8), 0.125, dtype=torch.float64))),
+    ]
+    return run_cases("variational_bound", candidate, _bound_reference, cases,
+                     close(rtol=1e-9, atol=1e-12),
+                     hint="(q * (log_joint − log q)).sum(-1), with the terms where q = 0 set "
+                          "to 0 (torch.xlogy(q, q) computes q log q with 0 log 0 = 0)")
+
+
+__all__ = ["recognition_pass", "variational_bound"]
