@@ -561,6 +561,7 @@ mixture_nll = test_nll["mixture of Bernoullis"]
 assert test_nll["mixture of Bernoullis"] < test_nll["independent pixels"]
 if not FAST:  # on MNIST-5k; on the 64-pixel digits of the fast run the gap is small
     assert margin > 3 * max(made_sd, rbm_sd, 0.5), "MADE beats the best RBM by a clear margin"
+    assert test_nll[best_rbm] < mixture_nll < small_rbm, "the summary's ordering"
 display(Markdown(
     f"MADE's exact test NLL ({test_nll['MADE']:.1f} nats) is {margin:.1f} nats below the best "
     f"RBM ({best_rbm}, {test_nll[best_rbm]:.1f}), far more than the seed-to-seed spread "
@@ -1356,16 +1357,17 @@ display(Markdown("**Decision guide**\n\n" + "\n".join(guide)
 #   RBMs the wrong way round.
 # - **Generation: depends.** On 8×8 binary digits the simplest tractable model, the mixture of
 #   Bernoullis, had the lowest Fréchet distance and MADE the highest recall; our budget-limited
-#   DDPM and the RBM were within each other's seed spread. Diffusion's lead is a claim about
+#   DDPM and the RBM were within twice their seed spread. Diffusion's lead is a claim about
 #   rich, high-dimensional data and large compute — on small discrete data, measure the
 #   tractable baselines first.
 # - **Pre-training: depends.** Under one linear probe, no frozen extractor — RBM, DBN or
 #   self-supervised — beat raw pixels by more than twice the seed spread, with 100 labels or
 #   with all of them. Tiny images leave little for pre-training to find; the claim needs
 #   larger data to be tested, not asserted.
-# - **Tractability: depends.** Exact $\log Z$ doubles in cost with every hidden unit; MADE's
-#   likelihood is one network pass but its sampling $D$ passes; a DDPM has no exact likelihood
-#   at all. "Tractable by design" describes autoregressive models and flows, not diffusion.
+# - **Tractability: depends.** Exact $\log Z$ grows about twofold in cost with every hidden
+#   unit (section 6 measures the factor); MADE's likelihood is one network pass but its
+#   sampling $D$ passes; a DDPM has no exact likelihood at all. "Tractable by design"
+#   describes autoregressive models and flows, not diffusion.
 # - **Anomaly detection:** with every detector's settings chosen on validation data (the
 #   test split scored only for the chosen ones), all three detectors were far better than
 #   chance (mean AUROC $> 0.8$, asserted); section 5 prints their ranking and whether the
