@@ -67,14 +67,17 @@
 # time; `EBM_FAST=1` runs everything on the 8×8 digits with fewer epochs and seeds.
 
 # %% slideshow={"slide_type": "skip"}
+import copy
 import math
 import time
 from contextlib import contextmanager
 
 import matplotlib.pyplot as plt
 import numpy as np
+import sklearn.linear_model  # noqa: F401  (loads scipy's BLAS before threadpool_limits)
 import torch
 from IPython.display import Markdown, display
+from threadpoolctl import threadpool_limits
 from torch import nn
 
 from ebm_helpers import (
@@ -95,6 +98,10 @@ from ebm_helpers import (
 
 plotting.apply_style()
 config.set_torch_threads()  # one thread: small tensors, and the timings stay comparable
+# scikit-learn's probes (section 4) run on numpy/scipy BLAS, whose worker threads spin-wait
+# for each other on a busy 2-core machine: one thread there too (sklearn imported above, so
+# that its BLAS is loaded when the limit is set)
+threadpool_limits(1)
 generator = config.seed_everything(0)
 FAST = config.is_fast()
 print(config.notebook_header("13_rbm_vs_modern_methods"))
@@ -135,10 +142,21 @@ def mean_std(values) -> str:
 # **One tuning budget per model.** Each model family gets a grid of two or three settings,
 # each fitted once (seed 0) and scored on the validation split; the winner is refitted with
 # two more seeds, and only the winner ever sees the test split. Recipes taken from earlier
-# notebooks are fixed in advance, and no choice between settings is made on test data. Three
-# *budgets* were changed once after a first full run of this notebook, each said where it
-# occurs: the RBMs' epochs and the DDPM's training steps were raised (towards the compute of
-# their competitors), and the neural EBM's recipe was picked for cost.
+# notebooks are fixed in advance, and no choice between settings is made on test data.
+#
+# **Budgets set after a look, disclosed.** The training lengths are not all a priori. After
+# first full runs of this notebook — which printed test results — some budgets were changed,
+# partly to fit the notebook's CPU budget: the density RBMs' epochs were raised from 12 to 25
+# and the DDPM's training from 2 000 steps at width 128 to 3 000 steps at width 192 (both
+# towards the compute of their competitors); and the neural EBM's 300-iteration ceiling was
+# set for cost (section 5). None of these changes picks *between* settings on test data, but
+# every margin below is the margin of this particular budget. The other training lengths
+# (MADE's 12 epochs, the feature extractors' 30–40 epochs, the generators' epochs) were set
+# once with the CPU budget in mind and were not tuned; where this run records a validation
+# curve, it prints whether the model was still improving when its budget ran out (MADE in
+# section 2, the neural EBM in section 5) and whether the mixture's best number of
+# components lies at the edge of its grid. Two-setting grids always crown an edge: read them
+# as a check, not as an optimum.
 #
 # **Seeds and time.** Noisy training runs are repeated with three seeds and reported as
 # mean ± standard deviation. Every fit is timed (wall clock, one CPU thread), and so is
@@ -260,6 +278,9 @@ results["mixture of Bernoullis"] = tune_then_seeds("mixture of Bernoullis", mixt
                                                    fit_mixture, nll_of, x_val, x_test)
 print("validation NLL:", {k: round(v, 2) for k, v in results["mixture of Bernoullis"]["val"]
                           .items()})
+mix = results["mixture of Bernoullis"]
+if mix["best"] == list(mixture_grid)[-1]:
+    print(f"{mix['best']}, the largest K tried, won: the grid's edge — a larger K might do better")
 traces = list(em_traces.values())
 assert all(np.all(np.diff(t) >= -1e-9) for t in traces), "EM never decreases its objective"
 print(f"EM objective non-decreasing in all {len(traces)} runs")
@@ -392,6 +413,10 @@ ll_best, pll_best = max(pll_rows.values())
 if not FAST:  # the fast run's 3-epoch RBMs are nearly independent pixels, where PLL = LL
     assert abs(pll_best - ll_best) > 1, "for a model with correlations, PLL and LL differ"
 print(f"better model: pseudo-LL − LL = {pll_best - ll_best:+.2f} nats per image")
+by_ll = max(pll_rows, key=lambda n: pll_rows[n][0])
+by_pll = max(pll_rows, key=lambda n: pll_rows[n][1])
+print(f"better by exact LL: {by_ll}; better by pseudo-LL: {by_pll}"
+      + (" — the pseudo-likelihood ranks them the other way" if by_ll != by_pll else ""))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### MADE: an autoencoder whose outputs are exact conditionals
@@ -490,6 +515,10 @@ results["MADE"] = tune_then_seeds(
 print("validation NLL:", {k: round(v, 2) for k, v in results["MADE"]["val"].items()},
       "-> chosen:", results["MADE"]["best"])
 print("(best epoch, epochs run) per fit:", list(made_epochs_used.values()))
+still_improving = sum(best == run == made_epochs for best, run in made_epochs_used.values())
+print(f"fits whose validation NLL was still falling at the last of {made_epochs} epochs: "
+      f"{still_improving} of {len(made_epochs_used)}"
+      + (" — MADE's row is what this budget gives, not MADE's best" if still_improving else ""))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The density table
@@ -527,47 +556,37 @@ plt.show()
 
 # %% slideshow={"slide_type": "-"}
 margin = test_nll[best_rbm] - test_nll["MADE"]
+small_rbm = min(test_nll["RBM 16 hidden, CD-1"], test_nll["RBM 16 hidden, PCD-1"])
+mixture_nll = test_nll["mixture of Bernoullis"]
 assert test_nll["mixture of Bernoullis"] < test_nll["independent pixels"]
 if not FAST:  # on MNIST-5k; on the 64-pixel digits of the fast run the gap is small
     assert margin > 3 * max(made_sd, rbm_sd, 0.5), "MADE beats the best RBM by a clear margin"
+    assert test_nll[best_rbm] < mixture_nll < small_rbm, "the summary's ordering"
 display(Markdown(
     f"MADE's exact test NLL ({test_nll['MADE']:.1f} nats) is {margin:.1f} nats below the best "
     f"RBM ({best_rbm}, {test_nll[best_rbm]:.1f}), far more than the seed-to-seed spread "
     f"({made_sd:.2f} and {rbm_sd:.2f}). The best RBM beats the mixture of Bernoullis "
     f"({test_nll['mixture of Bernoullis']:.1f}): "
-    f"**{test_nll[best_rbm] < test_nll['mixture of Bernoullis']}**; the 16-unit RBMs, whose "
-    f"likelihood we can compute exactly, do not "
-    f"({min(test_nll['RBM 16 hidden, CD-1'], test_nll['RBM 16 hidden, PCD-1']):.1f} at best)."))
+    f"**{test_nll[best_rbm] < test_nll['mixture of Bernoullis']}**; the better 16-unit RBM, "
+    f"whose likelihood we can compute exactly, beats it: **{small_rbm < mixture_nll}** "
+    f"({small_rbm:.1f})."))
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# **Published anchors, for context only.** On the standard binarised MNIST (60 000 training
-# and 10 000 test images), papers report test NLLs of the same model classes. Our data are
-# different — 3 500 training images, pixels thresholded at ½ rather than the papers'
-# binarisations, and far shorter training — so published numbers are **not comparable** with
-# ours, only a sense of scale. We quote only values we could check against the paper's own
-# text here (the mixture baselines reported by Salakhutdinov & Hinton 2009); the tables of
-# Salakhutdinov & Murray (2008), Larochelle & Murray (2011) and Germain et al. (2015) could
-# not be checked with the tools of this project, so we cite their findings, not their numbers.
-
-# %% slideshow={"slide_type": "-"}
-PUBLISHED = [  # (model, test NLL in nats per image on binarised MNIST, source)
-    ("mixture of 10 Bernoullis", 168.95, "Salakhutdinov & Hinton (2009), section 4.1"),
-    ("mixture of 100 Bernoullis", 142.63, "Salakhutdinov & Hinton (2009), section 4.1"),
-    ("mixture of 500 Bernoullis", 137.64, "Salakhutdinov & Hinton (2009), section 4.1"),
-]
-print("published, 60 000 training images (not comparable with our 3 500):")
-for model_name, value, source in PUBLISHED:
-    print(f"  {model_name:<28} {value:7.2f} nats  [{source}]")
-if not FAST:  # the ordering the next paragraph states, on MNIST-5k
-    assert test_nll["MADE"] < test_nll[best_rbm] < test_nll["mixture of Bernoullis"]
-
-# %% [markdown] slideshow={"slide_type": "subslide"}
-# Salakhutdinov & Murray (2008) introduced the AIS evaluation used above, which made RBM
-# likelihoods measurable, and RBMs were found to fit binary data better than mixture models;
-# Larochelle & Murray (2011) built NADE, an autoregressive model inspired by the RBM that is
-# *tractable* — exact likelihoods, no partition function — and competitive with it; Germain et
-# al. (2015) obtained the same kind of model from one masked network pass (MADE), much faster
-# at test time. Our small run shows the same ordering: mixture < RBM < MADE in likelihood.
+# **Published work, findings only.** The papers behind these models report test NLLs on the
+# standard binarised MNIST (60 000 training and 10 000 test images). Our data differ — 3 500
+# training images, pixels thresholded at ½ rather than the papers' binarisation, far shorter
+# training — so their numbers would not be comparable with ours in any case. More to the
+# point, we could not check any of those tables against the papers' own text with the tools
+# of this project (the stored copies reach only the papers' first pages), so this notebook
+# quotes **no published number**; it cites what the papers' abstracts state. Salakhutdinov &
+# Murray (2008) showed that AIS estimates an RBM's partition function efficiently — the
+# evaluation used above — and used it to compare RBMs of different architectures and to bound
+# a DBN's test log-probability. Larochelle & Murray (2011) introduced NADE, an autoregressive
+# model with a weight-sharing scheme inspired by the RBM and a tractable likelihood (as its
+# journal version, Uria et al. 2016, summarises). Germain et al. (2015) obtained such a model
+# from one masked autoencoder pass (MADE), "competitive with state-of-the-art tractable
+# distribution estimators" and significantly faster at test time than other autoregressive
+# estimators.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Generation: sample quality against a real-vs-real floor
@@ -933,73 +952,158 @@ for regime in ("100 labels", "all labels"):
                  f"sd {spread_d:.3f}); {best_rbm_feat} − raw pixels = {d_raw:+.3f}.")
 display(Markdown("\n".join(lines)))
 
+# %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. Anomaly detection (one table)
 #
-# Notebook 11's split: the normal class is "a digit from 0 to 4" (training images of 0–4,
-# minus 100 held out as the **calibration** set), anomalies are the test images of 5–9. Each
-# detector's threshold is set on the calibration normals only, at a 5 % false-positive rate;
-# AUROC needs no threshold. Three detectors, three seeds each, with declared recipes:
+# Notebook 11's task: the normal class is "a digit from 0 to 4", anomalies are the digits
+# 5–9. The training images of 0–4 are split three ways: 100 **calibration** normals (used
+# only to set each detector's threshold at a 5 % false-positive rate), 100 **validation**
+# normals, and the rest for training; 100 training images of 5–9 are the **validation
+# anomalies**. Each detector's settings are chosen by its AUROC on the validation normals
+# and anomalies (seed 0; ties go to the first setting listed); the chosen setting is refitted
+# with the other seeds, and only then are the test images (test 0–4 against test 5–9) scored.
+# The validation anomalies are the same digits as the test anomalies — an optimistic
+# assumption for practice, where the anomalies are not known in advance, but the same for all
+# three detectors. The three detectors:
 #
-# - **RBM free energy** $F(x)$ (64 hidden units, CD-1, Hinton's recipe, as in 11);
-# - **neural EBM** energy (an MLP energy trained by short-run Langevin with a replay buffer,
-#   notebook 07/11's recipe; the averaged (EMA) weights score). Notebook 11's convolutional
-#   energy needs about ten times this notebook's budget for this row, so an MLP is used, for
-#   300 iterations; a trial run that also printed test AUROCs showed it to be far better than
-#   chance at that length — a look at test data, so read this row as optimistic;
-# - **autoencoder** reconstruction error (64-128-16 with a sigmoid output, as in 11).
+# - **RBM free energy** $F(x)$ (CD-1, Hinton's recipe, 60 epochs, as in 11); grid: 32 or 64
+#   hidden units;
+# - **neural EBM** energy: an MLP energy (64-128-128) trained by short-run Langevin with a
+#   replay buffer (notebook 11's "decoupled" recipe: 20 steps of $\varepsilon = 0.1$, noise
+#   scaled to $0.02\sqrt{2\varepsilon}$, energy penalty $\alpha = 0.1$), scored by the
+#   exponential moving average of its weights. Notebook 11 saw an MLP energy's AUROC drift as
+#   training went on, so the grid is the training length: the averaged weights after 100, 200
+#   or 300 iterations (checkpoints of one run). Notebook 11's convolutional energy is too
+#   costly for this section. *Disclosed:* the 300-iteration ceiling was set for cost after an
+#   earlier version of this notebook had printed this row's test AUROC; the choice within the
+#   grid is made on validation data only;
+# - **autoencoder** reconstruction error (64-128-code-128-64 with a sigmoid output, as in 11);
+#   grid: a code of 8 or 16 units.
+#
+# With 100 calibration normals, a 5 % quantile rests on about five images, so a detector's
+# false-positive rate on the test normals can land well away from 5 % (notebook 11 measures
+# how far); AUROC needs no threshold.
 
 # %% slideshow={"slide_type": "skip"}
 adig = data.load_digits()
 normal_pool = adig.x_train[adig.y_train < 5]
 perm = torch.randperm(len(normal_pool), generator=torch.Generator().manual_seed(1))
-xa_calib, xa_train = normal_pool[perm[:100]], normal_pool[perm[100:]]
+xa_calib, xa_val, xa_train = normal_pool[perm[:100]], normal_pool[perm[100:200]], normal_pool[
+    perm[200:]]
+anomaly_pool = adig.x_train[adig.y_train >= 5]
+xa_val_anomaly = anomaly_pool[torch.randperm(len(anomaly_pool),
+                                             generator=torch.Generator().manual_seed(2))[:100]]
 xa_normal, xa_anomaly = adig.x_test[adig.y_test < 5], adig.x_test[adig.y_test >= 5]
 TARGET_FPR = 0.05
-anomaly_runs: dict[str, list] = {}
-ebm_iters = config.scaled(full=300, fast=30)
-for seed in SEEDS:
+a_epochs = config.scaled(full=60, fast=10)
+ebm_checkpoints = config.scaled(full=(100, 200, 300), fast=(10, 20, 30))
+
+
+def val_auroc(score) -> float:
+    """AUROC of a scorer on the validation normals (label 0) and anomalies (label 1)."""
+    s = np.r_[anomaly.to_scores(score(xa_val)), anomaly.to_scores(score(xa_val_anomaly))]
+    return metrics.auroc(s, np.r_[np.zeros(len(xa_val)), np.ones(len(xa_val_anomaly))])
+
+
+def fit_anomaly_rbm(n_hidden, seed):
     g = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)  # the torch.nn layers below draw their initial weights globally
     with stopwatch(fit_seconds, "anomaly: RBM"):
-        a_rbm = rbm.RBM(64, 64, generator=g)
-        rbm.train_rbm(a_rbm, xa_train, epochs=config.scaled(full=60, fast=10), generator=g,
-                      progress=False)
+        model = rbm.RBM(64, n_hidden, generator=g)
+        rbm.train_rbm(model, xa_train, epochs=a_epochs, generator=g, progress=False)
+    return lambda x, r=model: r.free_energy(x).detach()
+
+
+def fit_anomaly_ae(code, seed):
+    g = torch.Generator().manual_seed(seed)
     with stopwatch(fit_seconds, "anomaly: autoencoder"):
-        ae = anomaly.Autoencoder(64, hidden=(128,), code=16, sigmoid_output=True)
-        anomaly.train_autoencoder(ae, xa_train, epochs=config.scaled(full=60, fast=10),
-                                  generator=g, progress=False)
+        ae = anomaly.Autoencoder(64, hidden=(128,), code=code, sigmoid_output=True, generator=g)
+        anomaly.train_autoencoder(ae, xa_train, epochs=a_epochs, generator=g, progress=False)
+    return lambda x, a=ae: anomaly.reconstruction_error(a, x)
+
+
+def fit_anomaly_ebm(n_iters, seed, checkpoints=()):
+    """Train the MLP energy for n_iters; return {iteration: scorer} of the averaged weights at
+    the checkpoints and at the end."""
+    g = torch.Generator().manual_seed(seed)
+    energy = ebm.MLPEnergy(64, (128, 128), generator=g)
+    ema = torch.optim.swa_utils.AveragedModel(
+        energy, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.99))
+    saved = {}
+
+    def after_step(i, model, _metrics):
+        ema.update_parameters(model)
+        if i in checkpoints or i == n_iters:
+            saved[i] = copy.deepcopy(ema.module).eval()
+
     with stopwatch(fit_seconds, "anomaly: neural EBM"):
-        energy = ebm.MLPEnergy(64, (128, 128))
-        ema = torch.optim.swa_utils.AveragedModel(
-            energy, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.99))
-        ebm.train_ebm(energy, xa_train, n_iters=ebm_iters, batch_size=64, lr=1e-3,
+        ebm.train_ebm(energy, xa_train, n_iters=n_iters, batch_size=64, lr=1e-3,
                       n_langevin=20, step_size=0.1, noise_scale=0.02, alpha=0.1,
                       init=ebm.uniform_init(0.0, 1.0, 64), clip=(0.0, 1.0), generator=g,
-                      progress=False, log_every=1,
-                      callback=lambda i, model, m, ema=ema: ema.update_parameters(model))
-    scorers = {
-        "RBM free energy": lambda x, r=a_rbm: r.free_energy(x).detach(),
-        "neural EBM energy": lambda x, e=ema.module: e(x).detach(),
-        "autoencoder reconstruction": lambda x, a=ae: anomaly.reconstruction_error(a, x),
-    }
-    table = anomaly.scores_table(scorers, xa_normal, xa_anomaly, x_calibration=xa_calib,
+                      progress=False, log_every=1, callback=after_step)
+    return {i: (lambda x, e=e: e(x).detach()) for i, e in saved.items()}
+
+
+# validation choice, seed 0 only; then the chosen setting with the other seeds
+anomaly_val, anomaly_choice, anomaly_scorers = {}, {}, {}
+for name, fit, grid in (
+        ("RBM free energy", fit_anomaly_rbm, {"32 hidden": 32, "64 hidden": 64}),
+        ("autoencoder reconstruction", fit_anomaly_ae, {"code 8": 8, "code 16": 16})):
+    first = {label: fit(setting, SEEDS[0]) for label, setting in grid.items()}
+    anomaly_val[name] = {label: val_auroc(s) for label, s in first.items()}
+    best = max(anomaly_val[name], key=anomaly_val[name].get)
+    anomaly_choice[name] = best
+    anomaly_scorers[name] = [first[best]] + [fit(grid[best], seed) for seed in SEEDS[1:]]
+checkpointed = fit_anomaly_ebm(ebm_checkpoints[-1], SEEDS[0], ebm_checkpoints)
+anomaly_val["neural EBM energy"] = {f"{i} iterations": val_auroc(s)
+                                    for i, s in checkpointed.items()}
+ebm_best = max(checkpointed, key=lambda i: anomaly_val["neural EBM energy"][f"{i} iterations"])
+anomaly_choice["neural EBM energy"] = f"{ebm_best} iterations"
+anomaly_scorers["neural EBM energy"] = [checkpointed[ebm_best]] + [
+    fit_anomaly_ebm(ebm_best, seed)[ebm_best] for seed in SEEDS[1:]]
+print(f"validation: {len(xa_val)} normals (0-4) + {len(xa_val_anomaly)} anomalies (5-9) from "
+      f"the training split; {len(xa_train)} training images")
+for name, vals in anomaly_val.items():
+    print(f"  {name:<28} validation AUROC " + ", ".join(f"{k}: {v:.3f}" for k, v in vals.items())
+          + f"  -> {anomaly_choice[name]}")
+ebm_val = list(anomaly_val["neural EBM energy"].values())
+if ebm_best == ebm_checkpoints[-1] and ebm_val[-1] > ebm_val[-2]:
+    print(f"the neural EBM's validation AUROC was still rising at {ebm_best} iterations, the "
+          "longest run in its grid: its row is limited by this notebook's budget")
+
+# only the chosen settings ever see the test split
+anomaly_runs: dict[str, list] = {}
+for i in range(len(SEEDS)):
+    table = anomaly.scores_table({name: s[i] for name, s in anomaly_scorers.items()},
+                                 xa_normal, xa_anomaly, x_calibration=xa_calib,
                                  target_fpr=TARGET_FPR)
     for name, row in table.items():
         anomaly_runs.setdefault(name, []).append(row)
-print(f"digits 0-4 normal, 5-9 anomalous: {len(xa_normal)} + {len(xa_anomaly)} test images; "
-      f"thresholds at {TARGET_FPR:.0%} FPR on {len(xa_calib)} calibration normals")
-print(f"{'method':<28} {'AUROC':>14} {'recall @ 5% FPR':>16} {'test FPR':>14}  fit time")
+print(f"\ntest: {len(xa_normal)} normal + {len(xa_anomaly)} anomalous images; thresholds at "
+      f"{TARGET_FPR:.0%} FPR on {len(xa_calib)} calibration normals; mean ± sd over "
+      f"{len(SEEDS)} seeds")
+print(f"{'method':<28} {'chosen':<15} {'AUROC':>12} {'recall @ 5% FPR':>16} {'test FPR':>12}"
+      "  fit time")
+fit_key = {"RBM free energy": "RBM", "neural EBM energy": "neural EBM",
+           "autoencoder reconstruction": "autoencoder"}
 for name, rows in anomaly_runs.items():
-    key = {"RBM free energy": "RBM", "neural EBM energy": "neural EBM",
-           "autoencoder reconstruction": "autoencoder"}[name]
-    print(f"{name:<28} {mean_std([r.auroc for r in rows]):>14} "
-          f"{mean_std([r.recall for r in rows]):>16} {mean_std([r.fpr for r in rows]):>14}  "
-          f"{fit_time('anomaly: ' + key):.1f} s")
+    print(f"{name:<28} {anomaly_choice[name]:<15} {mean_std([r.auroc for r in rows]):>12} "
+          f"{mean_std([r.recall for r in rows]):>16} {mean_std([r.fpr for r in rows]):>12}  "
+          f"{fit_time('anomaly: ' + fit_key[name]):.1f} s")
 auroc = {name: np.array([r.auroc for r in rows]) for name, rows in anomaly_runs.items()}
 if not FAST:  # the fast run trains each detector for a few epochs only
     assert all(a.mean() > 0.8 for a in auroc.values()), "every detector far better than chance"
-best_detector = max(auroc, key=lambda n: auroc[n].mean())
-print("best mean AUROC:", best_detector)
+    assert fit_time("anomaly: RBM") < fit_time("anomaly: neural EBM"), "the cheaper energy"
+anomaly_ranking = sorted(auroc, key=lambda n: -auroc[n].mean())
+print("ranking by mean test AUROC:", " > ".join(anomaly_ranking))
+top, second, last = anomaly_ranking
+top_gap = auroc[top].mean() - auroc[second].mean()
+top_spread = 2 * max(sd(auroc[top]), sd(auroc[second]))
+display(Markdown(
+    f"With every setting chosen on validation data, the **{top}** has the highest mean test "
+    f"AUROC ({auroc[top].mean():.3f}), ahead of the {second} ({auroc[second].mean():.3f}) by "
+    f"{top_gap:.3f} — {'more' if top_gap > top_spread else 'not more'} than twice the larger "
+    f"seed-to-seed spread ({top_spread:.3f}); the {last} comes last "
+    f"({auroc[last].mean():.3f})."))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 6. Tractability and cost
@@ -1053,7 +1157,7 @@ print("exact log Z of an RBM with 784 visible units")
 for nh, sec in logz_seconds.items():
     print(f"  n_h = {nh:2d}: {2 ** nh:>7d} hidden states, {sec:.3f} s")
 per_state = logz_seconds[nh_grid[-1]] / 2 ** nh_grid[-1]
-for nh in (40, 64, 500):
+for nh in (48, 64, 500):
     years = per_state * 2.0**nh / 3.15e7
     print(f"  n_h = {nh:3d}: extrapolated 10^{math.log10(years):.0f} years")
 growth = logz_seconds[nh_grid[-1]] / logz_seconds[nh_grid[-3]]
@@ -1080,8 +1184,11 @@ assert made_cost[d_grid[-1]][1] > 4 * made_cost[d_grid[0]][1], "sampling cost gr
 # Each row of the seed's table gets a verdict by a rule fixed before looking at the numbers:
 # **confirmed** when the modern alternative beats the RBM by more than the seed-to-seed
 # spread (the larger standard deviation of the two, times two), **refuted** when the RBM wins
-# by that margin, **depends** otherwise — and each row says on what. The table below is
-# printed from this run's numbers.
+# by that margin, **depends** otherwise — and each row says on what. The tractability row is
+# a yes/no property instead: **confirmed** when every modern alternative has an exact,
+# normalised likelihood at a cost that does not grow exponentially while the RBM's exact
+# $\log Z$ does, **depends** when some alternatives have one and others do not. The table
+# below is printed from this run's numbers.
 
 # %% slideshow={"slide_type": "skip"}
 def verdict(modern_better_by: float, spread: float) -> str:
@@ -1110,7 +1217,18 @@ v_pretraining = (v_pre["100 labels"] if v_pre["100 labels"] == v_pre["all labels
 logz_doubling = (logz_seconds[nh_grid[-1]] / logz_seconds[nh_grid[0]]) ** (
     1 / (nh_grid[-1] - nh_grid[0]))
 made_lp, made_s = made_cost[d_grid[-1]]
-v_tractability = "depends"  # by construction of the rule below: MADE yes, DDPM no
+# "tractable by design" = an exact, normalised likelihood at a cost that does not grow
+# exponentially. The RBM's exact log Z grows by logz_doubling per hidden unit; MADE's
+# likelihood sums to 1 (section 2, checked by enumeration) in one pass; a DDPM has only a
+# variational bound — a property of the model class, not something this run can measure.
+rbm_tractable = logz_doubling < 1.5
+modern_tractable = {"MADE": abs(total_mix - 1) < 1e-4 and made_lp < made_s, "DDPM": False}
+if all(modern_tractable.values()) and not rbm_tractable:
+    v_tractability = "confirmed"
+elif rbm_tractable and not any(modern_tractable.values()):
+    v_tractability = "refuted"
+else:  # some modern alternatives are tractable by design, others are not
+    v_tractability = "depends"
 
 rows = [
     ("density estimation", "weak vs diffusion/flows", v_density,
@@ -1147,8 +1265,6 @@ if not FAST:  # what the summary below states (on MNIST-5k and the digits, full 
                for n in feature_names for r in ("100 labels", "all labels"))
     assert min(test_nll["RBM 16 hidden, CD-1"], test_nll["RBM 16 hidden, PCD-1"]) > test_nll[
         "mixture of Bernoullis"]
-    assert sorted(auroc, key=lambda n: auroc[n].mean()) == [
-        "neural EBM energy", "RBM free energy", "autoencoder reconstruction"]
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The decision guide and the anti-patterns, rewritten
@@ -1164,6 +1280,11 @@ rbm_few, rbm_all = (max(acc[(n, r)].mean() for n in rbm_like)
                     for r in ("100 labels", "all labels"))
 auc_mean = {name: a.mean() for name, a in auroc.items()}
 auc_text = ", ".join(f"{n} {a:.3f}" for n, a in sorted(auc_mean.items(), key=lambda kv: -kv[1]))
+rbm_auc_gap = auc_mean[anomaly_ranking[0]] - auc_mean["RBM free energy"]
+# does any learned extractor beat raw pixels by more than twice the larger seed sd?
+beats_raw = [(n, r) for n in feature_names for r in ("100 labels", "all labels")
+             if acc[(n, r)].mean() - acc[("raw pixels", r)].mean()
+             > 2 * max(sd(acc[(n, r)]), sd(acc[("raw pixels", r)]))]
 beats_ddpm = [n for n in gen_names if fd[n].mean() + 2 * sd(fd[n]) < fd["DDPM"].mean()]
 guide = [
     f"- **Generating samples** (section 3): on these small binary images the lowest Fréchet "
@@ -1171,14 +1292,17 @@ guide = [
     f"{floor:.2f}); the DDPM reached {fd['DDPM'].mean():.2f} and the RBM "
     f"{fd['RBM (PCD-1)'].mean():.2f}. Models beating the DDPM by more than twice their own "
     f"spread: {', '.join(beats_ddpm) or 'none'}. Diffusion is the default for rich, "
-    "high-dimensional data at scale; on small discrete data, measure a mixture and an "
-    "autoregressive baseline first.",
+    "high-dimensional data at scale (not measured here); on small discrete data, measure a "
+    "mixture and an autoregressive baseline first.",
     f"- **Scoring likelihoods** (section 2): use a model with an exact likelihood. MADE "
     f"reached {test_nll['MADE']:.1f} nats per image against {test_nll[best_rbm]:.1f} for the "
     f"best RBM, whose likelihood needed an AIS estimate and its checks.",
-    f"- **Anomaly detection** (section 5): AUROC {auc_text}. "
-    "Try an autoencoder and an energy or density score side by side, and set the threshold on "
-    "held-out normal data; the RBM's free energy is a cheap, competitive energy here.",
+    f"- **Anomaly detection** (section 5): test AUROC {auc_text}, each detector's settings "
+    f"chosen on validation data. The RBM's free energy came {rbm_auc_gap:.3f} below the best "
+    f"({anomaly_ranking[0]}) and took {fit_time('anomaly: RBM'):.1f} s to fit, against "
+    f"{fit_time('anomaly: neural EBM'):.1f} s for the neural EBM. Try an autoencoder and an "
+    "energy or density score side by side, choose their settings on validation data, and set "
+    "the threshold on held-out normal data.",
     f"- **Features with few labels** (section 4): 100 labels — self-supervised "
     f"{ssl_few:.3f}, best of RBM/DBN {rbm_few:.3f}, raw pixels {raw_few:.3f}; all labels — "
     f"{ssl_all:.3f}, {rbm_all:.3f}, {raw_all:.3f}. Compare against raw pixels with the same "
@@ -1190,6 +1314,20 @@ guide = [
     "tiny one with a classical Boltzmann machine by exact diagonalisation.",
     "- **Sparse coding**: sparse autoencoders are not measured in this collection.",
 ]
+if v_pretraining == "confirmed":
+    pretraining_advice = ("Self-supervised features won by more than the seed spread here: "
+                          "pre-train that way.")
+elif beats_raw:
+    pretraining_advice = ("Extractors beating raw pixels by more than twice the seed spread: "
+                          + ", ".join(f"{n} ({r})" for n, r in beats_raw) + ". Measure on "
+                          "your own data, with the raw-pixel baseline, before pre-training.")
+else:
+    pretraining_advice = (
+        "On these tiny images no extractor beat raw pixels by more than twice the seed "
+        "spread, so this run supports neither RBM pre-training nor, yet, its replacement: "
+        "measure on your own data, with the raw-pixel baseline, before pre-training anything; "
+        "where pre-training pays, the modern recipe is self-supervised (notebook 12), not a "
+        "stack of RBMs.")
 anti = [
     f"- *Expecting an RBM in production*: its samples come from a Markov chain of unknown "
     f"mixing ({gibbs_steps} Gibbs steps each here; "
@@ -1200,13 +1338,7 @@ anti = [
     "small model, as in section 2.",
     f"- *RBM pre-training in the BERT era*: frozen RBM/DBN features gave {rbm_few:.3f} with "
     f"100 labels against {ssl_few:.3f} for a self-supervised encoder and {raw_few:.3f} for "
-    "raw pixels. "
-    + ("Self-supervised features won by more than the seed spread here: pre-train that way."
-       if v_pretraining == "confirmed" else
-       "On these tiny images no extractor clearly beat raw pixels, so this run supports "
-       "neither RBM pre-training nor, yet, its replacement: measure on your own data, with "
-       "the raw-pixel baseline, before pre-training anything; where pre-training pays, the "
-       "modern recipe is self-supervised (notebook 12), not a stack of RBMs."),
+    "raw pixels. " + pretraining_advice,
 ]
 display(Markdown("**Decision guide**\n\n" + "\n".join(guide)
                  + "\n\n**Anti-patterns**\n\n" + "\n".join(anti)))
@@ -1225,19 +1357,22 @@ display(Markdown("**Decision guide**\n\n" + "\n".join(guide)
 #   RBMs the wrong way round.
 # - **Generation: depends.** On 8×8 binary digits the simplest tractable model, the mixture of
 #   Bernoullis, had the lowest Fréchet distance and MADE the highest recall; our budget-limited
-#   DDPM and the RBM were within each other's seed spread. Diffusion's lead is a claim about
+#   DDPM and the RBM were within twice their seed spread. Diffusion's lead is a claim about
 #   rich, high-dimensional data and large compute — on small discrete data, measure the
 #   tractable baselines first.
 # - **Pre-training: depends.** Under one linear probe, no frozen extractor — RBM, DBN or
-#   self-supervised — beat raw pixels by more than the seed spread, with 100 labels or with
-#   all of them. Tiny images leave little for pre-training to find; the claim needs larger data
-#   to be tested, not asserted.
-# - **Tractability: depends.** Exact $\log Z$ doubles in cost with every hidden unit; MADE's
-#   likelihood is one network pass but its sampling $D$ passes; a DDPM has no exact likelihood
-#   at all. "Tractable by design" describes autoregressive models and flows, not diffusion.
-# - **Anomaly detection:** the autoencoder ranked first, the RBM's free energy second and the
-#   (budget-limited) neural EBM third by AUROC — the guide's "EBM or autoencoder" holds only
-#   with the RBM counted as an EBM.
+#   self-supervised — beat raw pixels by more than twice the seed spread, with 100 labels or
+#   with all of them. Tiny images leave little for pre-training to find; the claim needs
+#   larger data to be tested, not asserted.
+# - **Tractability: depends.** Exact $\log Z$ grows about twofold in cost with every hidden
+#   unit (section 6 measures the factor); MADE's likelihood is one network pass but its
+#   sampling $D$ passes; a DDPM has no exact likelihood at all. "Tractable by design"
+#   describes autoregressive models and flows, not diffusion.
+# - **Anomaly detection:** with every detector's settings chosen on validation data (the
+#   test split scored only for the chosen ones), all three detectors were far better than
+#   chance (mean AUROC $> 0.8$, asserted); section 5 prints their ranking and whether the
+#   gaps exceed the seed spread. The guide's "an EBM or an autoencoder" is a fair shortlist —
+#   provided the RBM's free energy, the cheapest energy here, is counted as an EBM.
 #
 # Back to the [roadmap](00_roadmap.ipynb); next: [14 · Quantum Boltzmann
 # machines](14_quantum_boltzmann_machines.ipynb).
@@ -1352,12 +1487,13 @@ checks.gaussian_frechet(gaussian_frechet)
 #   likelihood gradient. *ICML*.
 # - R. Salakhutdinov, I. Murray (2008). On the quantitative analysis of deep belief networks.
 #   *ICML*.
-# - R. Salakhutdinov, G. E. Hinton (2009). Deep Boltzmann machines. *AISTATS*.
 # - R. M. Neal (2001). Annealed importance sampling. *Statistics and Computing* 11.
 # - H. Larochelle, I. Murray (2011). The neural autoregressive distribution estimator.
 #   *AISTATS*.
 # - M. Germain, K. Gregor, I. Murray, H. Larochelle (2015). MADE: masked autoencoder for
 #   distribution estimation. *ICML*.
+# - B. Uria, M.-A. Côté, K. Gregor, I. Murray, H. Larochelle (2016). Neural autoregressive
+#   distribution estimation. *JMLR* 17.
 # - J. Besag (1975). Statistical analysis of non-lattice data. *The Statistician* 24
 #   (pseudo-likelihood).
 # - A. P. Dempster, N. M. Laird, D. B. Rubin (1977). Maximum likelihood from incomplete data
