@@ -3,16 +3,74 @@
 An explorer has two layers: a pure figure function (parameter values in, a Figure out, no
 hidden state), which unit tests and the static figures call, and ``explorer``, the thin
 ipywidgets layer that wires controls to it.
+
+For speed an explorer may also be *live*: it builds its figure once and, on a control change,
+updates the changing artists in place (line data, image arrays, scatter offsets, titles)
+instead of building a new figure. The pure function then returns ``build(...)[0]``, and
+``build`` itself draws the dynamic parts by calling ``update``, so the static figure and the
+live one share one code path (tests compare the two artist by artist,
+see ``figure_content``). A live redraw also skips the layout engine (the layout of the first
+draw is kept, so the image does not jump while dragging) and the tight-bounding-box pass of
+``savefig`` (the first draw's box is reused), and encodes the PNG with light compression.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
+from typing import Any
 
 import ipywidgets as widgets
+import numpy as np
 from matplotlib.figure import Figure
 
 from ..plotting import figure_to_png
+
+#: ``build(**values) -> (figure, state)`` and ``update(state, **values) -> bool`` (False: this
+#: change needs a new figure, e.g. another landscape was chosen).
+Live = tuple[Callable[..., tuple[Figure, Any]], Callable[..., bool]]
+
+
+class LiveRenderer:
+    """PNG bytes of a figure that is redrawn in place many times.
+
+    The first ``render`` runs the figure's layout engine and measures the tight bounding box
+    (as ``figure_to_png`` does with the collection's style); later renders keep both, so each
+    costs one Agg draw, a crop and a lightly compressed PNG encode (``savefig`` would draw
+    twice: once to lay out, once to render). Axis limits, colour limits and texts still
+    update: they are drawn, not laid out.
+    """
+
+    def __init__(self, fig: Figure, dpi: int):
+        self.fig, self.dpi = fig, dpi
+        self._crop = None
+
+    def render(self) -> bytes:
+        import matplotlib as mpl
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from PIL import Image
+
+        fig = self.fig
+        if self._crop is None:
+            fig.set_dpi(self.dpi)
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()  # runs the layout engine once
+            height, width = canvas.get_width_height(physical=True)[::-1]
+            x0, y0, x1, y1 = 0.0, 0.0, float(width), float(height)
+            if mpl.rcParams["savefig.bbox"] == "tight":
+                pad = mpl.rcParams["savefig.pad_inches"]
+                box = fig.get_tightbbox(canvas.get_renderer()).padded(pad)
+                x0, y0, x1, y1 = (v * self.dpi for v in box.extents)
+            # pixel rows count from the top, display y from the bottom
+            self._crop = (slice(max(0, round(height - y1)), min(height, round(height - y0))),
+                          slice(max(0, round(x0)), min(width, round(x1))))
+            fig.set_layout_engine("none")  # keep the positions just computed
+        else:
+            fig.canvas.draw()
+        pixels = np.asarray(fig.canvas.buffer_rgba())[self._crop]
+        buf = io.BytesIO()
+        Image.fromarray(pixels).save(buf, format="png", compress_level=1)
+        return buf.getvalue()
 
 
 def explorer(
@@ -20,29 +78,49 @@ def explorer(
     controls: dict[str, widgets.ValueWidget],
     css_class: str | None = None,
     dpi: int = 80,
+    live: Live | None = None,
 ) -> widgets.VBox:
     """Wire controls to a pure figure function; return the explorer widget.
 
     Whenever a control's value changes, ``figure_fn(**{name: control.value})`` is called and
-    its PNG replaces the image. The returned ``VBox`` has a ``refresh()`` attribute that redraws
-    on demand, and ``image`` and ``controls`` attributes for tests.
+    its PNG replaces the image. With ``live = (build, update)`` the figure is built once by
+    ``build`` and later changes call ``update(state, **values)``, which changes the artists in
+    place; when it returns False (a change that needs a new figure) ``build`` runs again. The
+    returned ``VBox`` has a ``refresh()`` attribute that redraws on demand, and ``image``,
+    ``controls`` and ``figure`` (the current live figure, or None) attributes for tests.
 
     Args:
         figure_fn: pure function of the control values returning a ``Figure``.
         controls: keyword name -> ipywidgets control (slider, dropdown, ...).
         css_class: an extra CSS class for the box (e.g. ``"ebm-temperature-explorer"``).
         dpi: resolution of the rendered PNG.
+        live: optional ``(build, update)`` pair for in-place redraws (see the module doc).
     """
     image = widgets.Image(format="png", layout=widgets.Layout(max_width="100%"))
     image.add_class("ebm-explorer-image")
     status = widgets.HTML()
+    current: dict[str, Any] = {"renderer": None, "state": None}
+
+    def draw(values: dict) -> bytes:
+        if live is None:
+            return figure_to_png(figure_fn(**values), dpi=dpi)
+        build, update = live
+        renderer = current["renderer"]
+        if renderer is None or not update(current["state"], **values):
+            fig, state = build(**values)
+            renderer = LiveRenderer(fig, dpi)
+            current["renderer"], current["state"] = renderer, state
+            box.figure = fig
+        return renderer.render()
 
     def refresh(_change=None) -> None:
         values = {name: c.value for name, c in controls.items()}
         try:
-            image.value = figure_to_png(figure_fn(**values), dpi=dpi)
+            image.value = draw(values)
             status.value = ""
         except ValueError as err:  # bad combination of values: say so instead of a traceback
+            # the live figure may be half updated: start from a new one next time
+            current["renderer"] = None
             status.value = f"<span style='color:#b00'>{err}</span>"
 
     for control in controls.values():
@@ -51,6 +129,59 @@ def explorer(
     box.add_class("ebm-explorer")
     if css_class:
         box.add_class(css_class)
-    box.refresh, box.image, box.controls = refresh, image, controls
+    box.refresh, box.image, box.controls, box.figure = refresh, image, controls, None
     refresh()
     return box
+
+
+def figure_content(fig: Figure) -> list:
+    """What a figure shows, artist by artist, for comparing a live figure with the pure one.
+
+    Per axes (colour bars included): title, labels, limits, and every line's data, image's
+    array and colour limits, collection's offsets (scatter) or paths (contours, fills), patch
+    geometry (bars, rectangles) and text; then the figure's title. Colours and layout are not
+    included: the live figure keeps its first layout.
+    """
+    out: list = []
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        out.append(("axes", ax.get_title(), ax.get_title("left"), ax.get_xlabel(),
+                    ax.get_ylabel(), _r(ax.get_xlim()), _r(ax.get_ylim())))
+        for ln in ax.get_lines():
+            if ln.get_visible():
+                out.append(("line", ln.get_label(), _r(ln.get_xdata()), _r(ln.get_ydata())))
+        for im in ax.get_images():
+            if im.get_visible():
+                out.append(("image", _r(np.ma.filled(im.get_array(), np.nan)),
+                            _r(im.get_clim()), _r(im.get_extent())))
+        for col in ax.collections:
+            if not col.get_visible():
+                continue
+            if hasattr(col, "U"):  # quiver: arrow paths are built at draw time, in pixels
+                paths = [_r(col.U), _r(col.V)]
+            else:
+                paths = [_r(p.vertices) for p in col.get_paths()]
+            offsets = _r(col.get_offsets()) if len(col.get_offsets()) > 1 else None
+            arr = col.get_array()
+            out.append(("collection", type(col).__name__, paths, offsets,
+                        None if arr is None else _r(np.ma.filled(arr, np.nan))))
+        for patch in ax.patches:
+            if patch.get_visible():
+                out.append(("patch", type(patch).__name__, _r(patch.get_path().vertices),
+                            _r(patch.get_patch_transform().get_matrix())))
+        for text in ax.texts:
+            if text.get_visible():
+                out.append(("text", text.get_text(), _r(text.get_position())))
+        legend = ax.get_legend()
+        if legend is not None and legend.get_visible():
+            out.append(("legend", [t.get_text() for t in legend.get_texts()]))
+    suptitle = fig._suptitle.get_text() if fig._suptitle is not None else ""
+    out.append(("suptitle", suptitle))
+    return out
+
+
+def _r(values) -> Any:
+    """Rounded to 10 decimals, as nested lists (NaN as inf, so that NaN == NaN)."""
+    arr = np.asarray(values, dtype=float)
+    return np.where(np.isnan(arr), np.inf, np.round(arr, 10)).tolist()
