@@ -34,43 +34,112 @@ Live = tuple[Callable[..., tuple[Figure, Any]], Callable[..., bool]]
 class LiveRenderer:
     """PNG bytes of a figure that is redrawn in place many times.
 
-    The first ``render`` runs the figure's layout engine and measures the tight bounding box
-    (as ``figure_to_png`` does with the collection's style); later renders keep both, so each
-    costs one Agg draw, a crop and a lightly compressed PNG encode (``savefig`` would draw
-    twice: once to lay out, once to render). Axis limits, colour limits and texts still
-    update: they are drawn, not laid out.
+    The first ``render`` draws the whole figure, running its layout engine once, and measures
+    the tight bounding box (as ``figure_to_png`` does with the collection's style). Later
+    renders blit: the axes' frames (spines, ticks, tick labels, axis labels) are drawn once into
+    a background, and each render restores it and draws only the axes' contents (lines,
+    images, collections, patches, texts, legends, titles) and the figure's texts. An axes
+    whose limits change (a rescaled density, a colour bar after new colour limits) is drawn
+    whole every time instead. Then the crop is encoded as a lightly compressed PNG.
     """
 
     def __init__(self, fig: Figure, dpi: int):
         self.fig, self.dpi = fig, dpi
         self._crop = None
+        self._background = None
+        self._limits: dict = {}
+        self._whole: set = set()  # axes drawn whole (their limits change)
 
-    def render(self) -> bytes:
-        import matplotlib as mpl
+    def render(self, full: bool = False) -> bytes:
+        """The figure's PNG; ``full`` draws everything (no blitting), for tests."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from PIL import Image
 
         fig = self.fig
         if self._crop is None:
             fig.set_dpi(self.dpi)
-            canvas = FigureCanvasAgg(fig)
-            canvas.draw()  # runs the layout engine once
-            height, width = canvas.get_width_height(physical=True)[::-1]
-            x0, y0, x1, y1 = 0.0, 0.0, float(width), float(height)
-            if mpl.rcParams["savefig.bbox"] == "tight":
-                pad = mpl.rcParams["savefig.pad_inches"]
-                box = fig.get_tightbbox(canvas.get_renderer()).padded(pad)
-                x0, y0, x1, y1 = (v * self.dpi for v in box.extents)
-            # pixel rows count from the top, display y from the bottom
-            self._crop = (slice(max(0, round(height - y1)), min(height, round(height - y0))),
-                          slice(max(0, round(x0)), min(width, round(x1))))
+            FigureCanvasAgg(fig).draw()  # runs the layout engine once
+            self._crop = self._tight_crop()
             fig.set_layout_engine("none")  # keep the positions just computed
-        else:
+        elif full:
             fig.canvas.draw()
+        else:
+            self._blit()
         pixels = np.asarray(fig.canvas.buffer_rgba())[self._crop]
+        from PIL import Image
+
         buf = io.BytesIO()
         Image.fromarray(pixels).save(buf, format="png", compress_level=1)
         return buf.getvalue()
+
+    def _tight_crop(self):
+        import matplotlib as mpl
+
+        canvas = self.fig.canvas
+        width, height = canvas.get_width_height(physical=True)
+        x0, y0, x1, y1 = 0.0, 0.0, float(width), float(height)
+        if mpl.rcParams["savefig.bbox"] == "tight":
+            pad = mpl.rcParams["savefig.pad_inches"]
+            box = self.fig.get_tightbbox(canvas.get_renderer()).padded(pad)
+            x0, y0, x1, y1 = (v * self.dpi for v in box.extents)
+        # pixel rows count from the top, display y from the bottom
+        return (slice(max(0, round(height - y1)), min(height, round(height - y0))),
+                slice(max(0, round(x0)), min(width, round(x1))))
+
+    @staticmethod
+    def _contents(ax, spines: bool = False) -> list:
+        """The axes' children that a redraw draws (in the axes' own order), without the axis
+        (ticks, labels, grid) and the background patch; with ``spines``, the spines too: an
+        image would cover them otherwise, as they are drawn above it in a full draw."""
+        from matplotlib.axis import Axis
+        from matplotlib.spines import Spine
+
+        return [c for c in ax.get_children()
+                if not isinstance(c, Axis) and c is not ax.patch
+                and (spines or not isinstance(c, Spine))]
+
+    def _blit(self) -> None:
+        fig = self.fig
+        canvas = fig.canvas
+        limits = {ax: (ax.get_xlim(), ax.get_ylim()) for ax in fig.axes}
+        moved = {ax for ax, lim in limits.items() if self._limits.get(ax) != lim}
+        if self._background is None or not moved <= self._whole:
+            self._whole |= moved if self._background is not None else set()
+            self._make_background()
+            self._limits = limits
+        canvas.restore_region(self._background)
+        for ax in fig.axes:
+            if not ax.get_visible():
+                continue
+            if ax in self._whole:
+                fig.draw_artist(ax)
+            else:
+                for artist in sorted(self._contents(ax, spines=True), key=lambda a: a.get_zorder()):
+                    if artist.get_visible():
+                        fig.draw_artist(artist)
+        for text in fig.texts:
+            if text.get_visible():
+                fig.draw_artist(text)
+
+    def _make_background(self) -> None:
+        """Draw the figure without what changes and keep the pixels."""
+        fig = self.fig
+        hidden = [*fig.texts]
+        for ax in fig.axes:
+            hidden.extend([ax] if ax in self._whole else self._contents(ax, spines=True))
+        shown = [a for a in hidden if a.get_visible()]
+        # a draw re-places the axes' titles from what is visible: keep the full draw's places
+        titles = [(t, t.get_position()) for ax in fig.axes
+                  for t in (ax.title, ax._left_title, ax._right_title)]
+        for artist in shown:
+            artist.set_visible(False)
+        try:
+            fig.canvas.draw()
+            self._background = fig.canvas.copy_from_bbox(fig.bbox)
+        finally:
+            for artist in shown:
+                artist.set_visible(True)
+            for title, position in titles:
+                title.set_position(position)
 
 
 def explorer(
@@ -87,7 +156,8 @@ def explorer(
     ``build`` and later changes call ``update(state, **values)``, which changes the artists in
     place; when it returns False (a change that needs a new figure) ``build`` runs again. The
     returned ``VBox`` has a ``refresh()`` attribute that redraws on demand, and ``image``,
-    ``controls`` and ``figure`` (the current live figure, or None) attributes for tests.
+    ``controls``, ``figure`` and ``renderer`` (the current live figure and its
+    ``LiveRenderer``, or None) attributes for tests.
 
     Args:
         figure_fn: pure function of the control values returning a ``Figure``.
@@ -110,7 +180,7 @@ def explorer(
             fig, state = build(**values)
             renderer = LiveRenderer(fig, dpi)
             current["renderer"], current["state"] = renderer, state
-            box.figure = fig
+            box.figure, box.renderer = fig, renderer
         return renderer.render()
 
     def refresh(_change=None) -> None:
@@ -129,7 +199,8 @@ def explorer(
     box.add_class("ebm-explorer")
     if css_class:
         box.add_class(css_class)
-    box.refresh, box.image, box.controls, box.figure = refresh, image, controls, None
+    box.refresh, box.image, box.controls = refresh, image, controls
+    box.figure = box.renderer = None
     refresh()
     return box
 
