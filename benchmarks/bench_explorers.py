@@ -16,7 +16,10 @@ number because the machine is shared; wall time is reported beside it.
 
 Writes ``benchmarks/results/explorers.json`` (or ``--out``) and prints a Markdown table with
 the median and 90th percentile per explorer and the goal it is held to (≤ 50 ms for a single
--panel figure, ≤ 100 ms otherwise).
+-panel figure, ≤ 100 ms otherwise; every explorer here draws two or three panels).
+``benchmarks/results/explorers_before.json`` is the same benchmark run on the explorers as they
+were before the live redraws (commit 9c8e738: a new figure and ``savefig`` per move), on the
+same shared 2-core machine; both runs record the load average they ran under.
 """
 
 from __future__ import annotations
