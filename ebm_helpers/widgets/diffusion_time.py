@@ -48,13 +48,16 @@ def _diffusion_forward(ax, x0, noise, schedule, t, density, bounds, colorbar=Tru
     art = {"ax": ax, "x0": x0, "noise": noise, "schedule": schedule, "density": density,
            "bounds": bounds, "image": None, "q_cache": {}}
     if density is not None:
-        art["image"] = ax.imshow(np.zeros((120, 120)), origin="lower",
+        art["image"] = ax.imshow(_q_density(art, t), origin="lower",
                                  extent=(*bounds[0], *bounds[1]), cmap="Blues",
                                  aspect="equal", vmin=0)
         if colorbar:
             ax.figure.colorbar(art["image"], ax=ax, label="exact density $q_t(x)$",
                                shrink=0.75)
-    art["dots"] = ax.scatter(np.zeros(len(x0)), np.zeros(len(x0)), s=2, alpha=0.5, color="C1",
+    from .. import diffusion
+
+    xt = diffusion.q_sample(x0, t, noise, schedule).detach().cpu().numpy()
+    art["dots"] = ax.scatter(xt[:, 0], xt[:, 1], s=2, alpha=0.5, color="C1",
                              label="$x_t$ from data")
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
@@ -66,21 +69,28 @@ def _diffusion_forward(ax, x0, noise, schedule, t, density, bounds, colorbar=Tru
     return art
 
 
+def _q_density(art: dict, t: int) -> np.ndarray:
+    """The exact q_t on the panel's 120×120 grid (kept: a drag revisits steps)."""
+    from .. import diffusion
+
+    dens = art["q_cache"].get(t)
+    if dens is None:
+        q_t = diffusion.noised_mixture(art["density"], t, art["schedule"])
+        n = 120
+        _, _, pts = grid_2d(art["bounds"], n)
+        with torch.no_grad():
+            dens = torch.exp(q_t.log_prob(pts)).numpy().reshape(n, n)
+        art["q_cache"][t] = dens
+    return dens
+
+
 def _update_forward(art: dict, t: int) -> None:
     from .. import diffusion
 
     schedule = art["schedule"]
     xt = diffusion.q_sample(art["x0"], t, art["noise"], schedule)
     if art["image"] is not None:
-        dens = art["q_cache"].get(t)
-        if dens is None:  # a drag revisits steps: keep each q_t grid once computed
-            q_t = diffusion.noised_mixture(art["density"], t, schedule)
-            n = 120
-            _, _, pts = grid_2d(art["bounds"], n)
-            with torch.no_grad():
-                dens = torch.exp(q_t.log_prob(pts)).numpy().reshape(n, n)
-            art["q_cache"][t] = dens
-        art["image"].set_data(dens)
+        art["image"].set_data(_q_density(art, t))
         art["image"].norm.vmax = None  # vmin stays 0; vmax follows the density, as imshow
         art["image"].autoscale_None()
     art["dots"].set_offsets(xt.detach().cpu().numpy())

@@ -109,7 +109,6 @@ def _threshold_build(scores_normal, scores_anomaly, threshold: float, images=Non
         ax_i.set_xticks([])
         ax_i.set_yticks([])
         ax_i.grid(False)
-        art["image"] = ax_i.imshow(np.zeros((1, 1)), cmap="gray_r", vmin=0, vmax=1)
     _threshold_update(art, threshold, title)
     return fig, art
 
@@ -142,8 +141,12 @@ def _threshold_update(art: dict, threshold: float, title: str | None = None) -> 
         art["frames"] = []
         if shown.size:
             grid = image_grid(art["imgs"][shown], image_shape, ncols)
-            art["image"].set_data(grid)
-            art["image"].set_extent((-0.5, grid.shape[1] - 0.5, grid.shape[0] - 0.5, -0.5))
+            if art["image"] is None:  # first drawn here, as the pure figure draws it
+                art["image"] = ax_i.imshow(grid, cmap="gray_r", vmin=0, vmax=1)
+            else:
+                art["image"].set_data(grid)
+                art["image"].set_extent((-0.5, grid.shape[1] - 0.5, grid.shape[0] - 0.5,
+                                         -0.5))
             h, w = image_shape
             for k, idx in enumerate(shown):
                 if idx < s0.size:  # a normal example flagged: false positive
@@ -154,8 +157,6 @@ def _threshold_update(art: dict, threshold: float, title: str | None = None) -> 
             ax_i.set_title(f"borderline flagged ({shown.size} of {flagged.size}); red = FP",
                            fontsize=10)
         else:
-            art["image"].remove()
-            art["image"] = None
             ax_i.set_title("nothing flagged", fontsize=10)
     art["fig"].suptitle(title or f"flag score > τ = {threshold:.4g}")
     return True
