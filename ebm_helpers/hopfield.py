@@ -772,6 +772,13 @@ def recall_figure(
     Returns:
         A ``matplotlib.figure.Figure`` (not registered with pyplot).
     """
+    return _recall_build(W, s0, step, shape, target, order, seed, n_sweeps, b)[0]
+
+
+def _recall_build(W, s0, step: int, shape: tuple[int, int], target=None,
+                  order: str = "sequential", seed: int = 0, n_sweeps: int = 10, b=None):
+    """``recall_figure`` and the artists ``_recall_update`` moves to another step (the run is
+    computed once here; a step only indexes it)."""
     w = _weights(W)
     n = w.shape[0]
     try:
@@ -780,27 +787,17 @@ def recall_figure(
         raise ValueError(f"shape must be (height, width), got {shape!r}") from err
     if hgt * wid != n:
         raise ValueError(f"shape {shape} has {hgt * wid} pixels but the network has N = {n} units")
-    step = count(step, "step", minimum=0)
     xi = None if target is None else _spins(target, "target", n)[0][0]
     path = recall_path(W, s0, n_sweeps, order, seed, b)
-    k = min(step, path.n_steps)
-    state = path.states[k]
     fig, (ax_s, ax_t, ax_e) = new_axes(ncols=3, size=(3.6, 3.4))
     for ax in (ax_s, ax_t):
         ax.grid(False)
         ax.set_xticks([])
         ax.set_yticks([])
     img = dict(cmap="gray_r", vmin=-1, vmax=1, interpolation="nearest")
-    ax_s.imshow(state.reshape(hgt, wid).numpy(), **img)
-    title = f"step {k} (sweep {int(path.sweeps[k])})"
-    if k > 0:
-        unit = int(path.units[k])
-        r, c = divmod(unit, wid)
-        color = "#d62728" if bool(path.flipped[k]) else "#1f77b4"
-        ax_s.add_patch(_square(c, r, color))
-    if xi is not None:
-        title += f"\noverlap m = {float((state * xi).mean()):.2f}"
-    ax_s.set_title(title)
+    art = {"path": path, "xi": xi, "shape": (hgt, wid), "ax_s": ax_s, "ax_e": ax_e,
+           "square": None}
+    art["state"] = ax_s.imshow(path.states[0].reshape(hgt, wid).numpy(), **img)
     shown = xi if xi is not None else path.states[0]
     ax_t.imshow(shown.reshape(hgt, wid).numpy(), **img)
     ax_t.set_title("target pattern" if xi is not None else "start")
@@ -809,14 +806,43 @@ def recall_figure(
     for boundary in range(n, path.n_steps, n):  # sweep boundaries
         ax_e.axvline(boundary, color="0.85", lw=1, ls=":", zorder=0)
     ax_e.plot(steps, en, color="0.75", lw=1.5)
-    ax_e.plot(steps[: k + 1], en[: k + 1], color="C0")
-    ax_e.plot([k], [en[k]], "o", color="C1", label=f"E = {en[k]:.2f}")
+    (art["so_far"],) = ax_e.plot(steps[:1], en[:1], color="C0")
+    (art["dot"],) = ax_e.plot([0], [en[0]], "o", color="C1")
     ax_e.set_xlabel("single-unit updates")
     ax_e.set_ylabel("energy E(s)")
-    ax_e.legend(loc="upper right")
     end = "a fixed point" if path.converged else "no fixed point yet"
     ax_e.set_title(f"energy never increases\n({end} after {path.n_steps} updates)")
-    return fig
+    _recall_update(art, step)
+    return fig, art
+
+
+def _recall_update(art: dict, step: int) -> bool:
+    """Show another step of the stored run in the live recall figure."""
+    step = count(step, "step", minimum=0)
+    path, xi, (hgt, wid) = art["path"], art["xi"], art["shape"]
+    k = min(step, path.n_steps)
+    state = path.states[k]
+    ax_s, ax_e = art["ax_s"], art["ax_e"]
+    art["state"].set_data(state.reshape(hgt, wid).numpy())
+    title = f"step {k} (sweep {int(path.sweeps[k])})"
+    if art["square"] is not None:
+        art["square"].remove()
+        art["square"] = None
+    if k > 0:
+        unit = int(path.units[k])
+        r, c = divmod(unit, wid)
+        color = "#d62728" if bool(path.flipped[k]) else "#1f77b4"
+        art["square"] = ax_s.add_patch(_square(c, r, color))
+    if xi is not None:
+        title += f"\noverlap m = {float((state * xi).mean()):.2f}"
+    ax_s.set_title(title)
+    en = path.energies.numpy()
+    steps = np.arange(path.n_steps + 1)
+    art["so_far"].set_data(steps[: k + 1], en[: k + 1])
+    art["dot"].set_data([k], [en[k]])
+    art["dot"].set_label(f"E = {en[k]:.2f}")
+    ax_e.legend(loc="upper right")
+    return True
 
 
 def _square(col: int, row: int, color: str) -> Rectangle:

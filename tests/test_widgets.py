@@ -14,6 +14,7 @@ import torch
 from ebm_helpers import energies as en
 from ebm_helpers import plotting, widgets
 from ebm_helpers.plotting import figure_to_png, new_axes
+from ebm_helpers.widgets.base import figure_content
 
 
 def _density_axes(fig):
@@ -180,8 +181,10 @@ def test_slider_and_dropdown_redraw_the_image(explorer_box):
     _slider(box).value = 2.0
     second = bytes(box.image.value)
     assert second != first and second.startswith(b"\x89PNG")
-    expected = figure_to_png(widgets.temperature_figure("tilted double well", 2.0), dpi=80)
-    assert second == expected  # the image is exactly the pure function's figure
+    # the live figure shows exactly what the pure function draws (artist by artist; the live
+    # image keeps its first layout, so its pixels may differ)
+    expected = widgets.temperature_figure("tilted double well", 2.0)
+    assert figure_content(box.figure) == figure_content(expected)
     box.controls["landscape"].value = "rings"
     third = bytes(box.image.value)
     assert third != second and third.startswith(b"\x89PNG")

@@ -6,7 +6,10 @@
    lesson survives where widgets do not render (static HTML, slides, a PDF handout).
 2. A **thin ipywidgets layer** built on ``base.explorer``: controls whose values are passed to
    the figure function. The CSS classes (``ebm-explorer``, ``ebm-explorer-image``, plus one per
-   control) let browser tests find them.
+   control) let browser tests find them. Every explorer here is *live* (``base.explorer``'s
+   ``live=(build, update)``): it builds its figure once and moves the artists in place, and the
+   pure function is that same ``build``, so the sliders can follow the mouse
+   (``continuous_update=True``); ``tests/test_widgets_live.py`` checks that the two agree.
 
 One module per explorer; this package re-exports every public name, so notebooks keep writing
 ``from ebm_helpers import widgets`` and ``widgets.temperature_explorer(...)``.

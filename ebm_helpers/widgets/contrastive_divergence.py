@@ -112,6 +112,10 @@ def cd_ll_figure(
         k, lr, persistent: the run to highlight (must be on the grid).
         baseline: a reference log-likelihood in nats/image, or ``None``.
     """
+    return _cd_build(curves, k, lr, persistent, baseline)[0]
+
+
+def _cd_key(curves: dict, k, lr, persistent) -> tuple:
     if not isinstance(curves, dict) or not curves:
         raise ArgumentTypeError("curves must be the (non-empty) dict returned by cd_ll_grid")
     try:
@@ -123,9 +127,43 @@ def cd_ll_figure(
             f"(k={k}, lr={lr:g}, {_CD_METHODS[bool(persistent)]}) is not on the precomputed "
             "grid; compute it with cd_ll_grid(..., ks=..., lrs=...) first"
         )
+    return key
+
+
+def _cd_build(curves: dict, k: int = 1, lr: float = 0.1, persistent: bool = False,
+              baseline=None):
+    """``cd_ll_figure`` and the artists ``_cd_update`` moves."""
+    _cd_key(curves, k, lr, persistent)
     ks, lrs = _grid_axes(curves)
-    method = _CD_METHODS[key[2]]
     fig, (ax_c, ax_h) = new_axes(ncols=2, size=(4.6, 3.6))
+    ax_c.set_xlabel("epoch")
+    ax_c.set_ylabel("exact test log-likelihood (nats/image)")
+    art = {"fig": fig, "curves": curves, "baseline": baseline, "ks": ks, "lrs": lrs,
+           "ax_c": ax_c, "ax_h": ax_h, "method": None}
+    art["image"] = ax_h.imshow(np.zeros((len(ks), len(lrs))), origin="lower", aspect="auto",
+                               cmap="viridis")
+    fig.colorbar(art["image"], ax=ax_h, label="final test LL (nats/image)", shrink=0.9)
+    ax_h.set_xticks(range(len(lrs)), [f"{x:g}" for x in lrs])
+    ax_h.set_yticks(range(len(ks)), [str(x) for x in ks])
+    ax_h.set_xlabel("learning rate")
+    ax_h.set_ylabel("Gibbs steps k")
+    ax_h.grid(False)
+    art["cells"] = [[ax_h.text(j, i, "", ha="center", va="center", fontsize=8, color="w")
+                     for j in range(len(lrs))] for i in range(len(ks))]
+    art["frame"] = ax_h.add_patch(_rectangle((0, 0), 1, 1, fill=False, ec="r", lw=2.5))
+    fig.suptitle("contrastive divergence: Gibbs steps k and learning rate vs exact likelihood")
+    _cd_update(art, k, lr, persistent)
+    return fig, art
+
+
+def _cd_update(art: dict, k, lr, persistent) -> bool:
+    """Move the live figure to another run of the grid (always possible in place)."""
+    curves, ks, lrs = art["curves"], art["ks"], art["lrs"]
+    key = _cd_key(curves, k, lr, persistent)
+    method = _CD_METHODS[key[2]]
+    ax_c, ax_h = art["ax_c"], art["ax_h"]
+    for line in list(ax_c.lines):  # the left panel is a handful of lines: draw them afresh
+        line.remove()
     curve = curves[key]
     epochs = np.arange(len(curve))
     for other in ks:
@@ -133,41 +171,38 @@ def cd_ll_figure(
         if c is not None and other != key[0]:
             ax_c.plot(epochs, c, lw=1.0, alpha=0.6, label=f"{method}-{other}")
     ax_c.plot(epochs, curve, color="k", lw=2.5, label=f"{method}-{key[0]} (chosen)")
-    if baseline is not None:
-        ax_c.axhline(float(baseline), color="0.5", ls="--", lw=1.2, label="independent pixels")
+    if art["baseline"] is not None:
+        ax_c.axhline(float(art["baseline"]), color="0.5", ls="--", lw=1.2,
+                     label="independent pixels")
+    ax_c.relim()
+    ax_c.autoscale_view()
     finite = np.concatenate([c[np.isfinite(c)] for c in curves.values()])
     if finite.size:
         top = float(finite.max())
         ax_c.set_ylim(top - max(8.0, 1.2 * (top - np.median(finite))), top + 0.5)
-    ax_c.set_xlabel("epoch")
-    ax_c.set_ylabel("exact test log-likelihood (nats/image)")
     final = curve[np.isfinite(curve)]
     note = f"final {final[-1]:.2f}" if len(final) == len(curve) else "diverged"
     ax_c.set_title(f"{method}-{key[0]}, lr = {key[1]:g}: {note}")
     ax_c.legend(fontsize=8, loc="lower right")
 
-    table = np.full((len(ks), len(lrs)), np.nan)
-    for i, kk in enumerate(ks):
-        for j, ll in enumerate(lrs):
-            c = curves.get((kk, ll, key[2]))
-            if c is not None:
-                table[i, j] = c[-1]
-    im = ax_h.imshow(table, origin="lower", aspect="auto", cmap="viridis")
-    fig.colorbar(im, ax=ax_h, label="final test LL (nats/image)", shrink=0.9)
-    ax_h.set_xticks(range(len(lrs)), [f"{x:g}" for x in lrs])
-    ax_h.set_yticks(range(len(ks)), [str(x) for x in ks])
-    ax_h.set_xlabel("learning rate")
-    ax_h.set_ylabel("Gibbs steps k")
-    ax_h.grid(False)
-    for i in range(len(ks)):
-        for j in range(len(lrs)):
-            text = "div." if np.isnan(table[i, j]) else f"{table[i, j]:.1f}"
-            ax_h.text(j, i, text, ha="center", va="center", fontsize=8, color="w")
+    if art["method"] != key[2]:  # the heat map depends on the method only
+        table = np.full((len(ks), len(lrs)), np.nan)
+        for i, kk in enumerate(ks):
+            for j, ll in enumerate(lrs):
+                c = curves.get((kk, ll, key[2]))
+                if c is not None:
+                    table[i, j] = c[-1]
+        art["image"].set_data(table)
+        art["image"].autoscale()  # the colour limits imshow would choose
+        for i in range(len(ks)):
+            for j in range(len(lrs)):
+                text = "div." if np.isnan(table[i, j]) else f"{table[i, j]:.1f}"
+                art["cells"][i][j].set_text(text)
+        art["method"] = key[2]
     i, j = ks.index(key[0]), lrs.index(key[1])
-    ax_h.add_patch(_rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, ec="r", lw=2.5))
+    art["frame"].set_xy((j - 0.5, i - 0.5))
     ax_h.set_title(f"{method}: final exact test LL over the grid")
-    fig.suptitle("contrastive divergence: Gibbs steps k and learning rate vs exact likelihood")
-    return fig
+    return True
 
 
 def _rectangle(*args, **kwargs):
@@ -190,10 +225,10 @@ def cd_explorer(
     methods = sorted({key[2] for key in curves})
     style = {"description_width": "initial"}
     k_slider = widgets.SelectionSlider(options=ks, value=int(k), description="Gibbs steps k",
-                                       continuous_update=False, style=style)
+                                       continuous_update=True, style=style)
     k_slider.add_class("ebm-cd-k-slider")
     lr_slider = widgets.SelectionSlider(options=[(f"{x:g}", x) for x in lrs], value=float(lr),
-                                        description="learning rate", continuous_update=False,
+                                        description="learning rate", continuous_update=True,
                                         style=style, layout=widgets.Layout(width="360px"))
     lr_slider.add_class("ebm-cd-lr-slider")
     method = widgets.ToggleButtons(options=[(_CD_METHODS[m], m) for m in methods],
@@ -203,8 +238,12 @@ def cd_explorer(
     def figure_fn(k, lr, persistent):
         return cd_ll_figure(curves, k, lr, persistent, baseline=baseline)
 
+    def build(k, lr, persistent):
+        return _cd_build(curves, k, lr, persistent, baseline=baseline)
+
     return explorer(
         figure_fn,
         {"k": k_slider, "lr": lr_slider, "persistent": method},
         css_class="ebm-cd-explorer",
+        live=(build, _cd_update),
     )

@@ -42,31 +42,61 @@ def _diffusion_bounds(x0) -> tuple:
     return ((-lim, lim), (-lim, lim))
 
 
-def _diffusion_forward(ax, x0, noise, schedule, t, density, bounds, colorbar=True):
+def _diffusion_forward(ax, x0, noise, schedule, t, density, bounds, colorbar=True) -> dict:
+    """The forward panel at step t: x_t = q_sample(x0, t, noise) over the exact q_t; returns
+    the artists ``_update_forward`` moves to another t."""
+    art = {"ax": ax, "x0": x0, "noise": noise, "schedule": schedule, "density": density,
+           "bounds": bounds, "image": None, "q_cache": {}}
+    if density is not None:
+        art["image"] = ax.imshow(_q_density(art, t), origin="lower",
+                                 extent=(*bounds[0], *bounds[1]), cmap="Blues",
+                                 aspect="equal", vmin=0)
+        if colorbar:
+            ax.figure.colorbar(art["image"], ax=ax, label="exact density $q_t(x)$",
+                               shrink=0.75)
     from .. import diffusion
 
-    xt = diffusion.q_sample(x0, t, noise, schedule)
-    if density is not None:
-        q_t = diffusion.noised_mixture(density, t, schedule)
-        n = 120
-        _, _, pts = grid_2d(bounds, n)
-        with torch.no_grad():
-            dens = torch.exp(q_t.log_prob(pts)).numpy().reshape(n, n)
-        im = ax.imshow(dens, origin="lower", extent=(*bounds[0], *bounds[1]), cmap="Blues",
-                       aspect="equal", vmin=0)
-        if colorbar:
-            ax.figure.colorbar(im, ax=ax, label="exact density $q_t(x)$", shrink=0.75)
-    pts = xt.detach().cpu().numpy()
-    ax.scatter(pts[:, 0], pts[:, 1], s=2, alpha=0.5, color="C1", label="$x_t$ from data")
+    xt = diffusion.q_sample(x0, t, noise, schedule).detach().cpu().numpy()
+    art["dots"] = ax.scatter(xt[:, 0], xt[:, 1], s=2, alpha=0.5, color="C1",
+                             label="$x_t$ from data")
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
     ax.set_aspect("equal")
     ax.grid(False)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
+    _update_forward(art, t)
+    return art
+
+
+def _q_density(art: dict, t: int) -> np.ndarray:
+    """The exact q_t on the panel's 120×120 grid (kept: a drag revisits steps)."""
+    from .. import diffusion
+
+    dens = art["q_cache"].get(t)
+    if dens is None:
+        q_t = diffusion.noised_mixture(art["density"], t, art["schedule"])
+        n = 120
+        _, _, pts = grid_2d(art["bounds"], n)
+        with torch.no_grad():
+            dens = torch.exp(q_t.log_prob(pts)).numpy().reshape(n, n)
+        art["q_cache"][t] = dens
+    return dens
+
+
+def _update_forward(art: dict, t: int) -> None:
+    from .. import diffusion
+
+    schedule = art["schedule"]
+    xt = diffusion.q_sample(art["x0"], t, art["noise"], schedule)
+    if art["image"] is not None:
+        art["image"].set_data(_q_density(art, t))
+        art["image"].norm.vmax = None  # vmin stays 0; vmax follows the density, as imshow
+        art["image"].autoscale_None()
+    art["dots"].set_offsets(xt.detach().cpu().numpy())
     ab = float(schedule.alpha_bar[t])
-    ax.set_title(f"forward $q(x_t)$, t = {t}: √ᾱ = {math.sqrt(ab):.2f}, "
-                 f"√(1-ᾱ) = {math.sqrt(1 - ab):.2f}", fontsize=10)
+    art["ax"].set_title(f"forward $q(x_t)$, t = {t}: √ᾱ = {math.sqrt(ab):.2f}, "
+                        f"√(1-ᾱ) = {math.sqrt(1 - ab):.2f}", fontsize=10)
 
 
 def _diffusion_index(reverse, t: int) -> int:
@@ -74,21 +104,33 @@ def _diffusion_index(reverse, t: int) -> int:
     return int(torch.argmin((reverse.times - int(t)).abs()))
 
 
-def _diffusion_reverse(ax, reverse, t, bounds, n_paths):
-    k = _diffusion_index(reverse, t)
+def _diffusion_reverse(ax, reverse, t, bounds, n_paths) -> dict:
+    """The reverse panel at step t; returns the artists ``_update_reverse`` moves."""
     states = reverse.states.detach().cpu().numpy()
-    shown = states[k]
-    for i in range(min(n_paths, states.shape[1])):
-        ax.plot(states[: k + 1, i, 0], states[: k + 1, i, 1], lw=0.6, alpha=0.5, color="0.4")
-    ax.scatter(shown[:, 0], shown[:, 1], s=2, alpha=0.5, color="C2", label="reverse $x_t$")
+    art = {"ax": ax, "reverse": reverse, "states": states,
+           "n_paths": min(n_paths, states.shape[1])}
+    art["paths"] = [ax.plot([], [], lw=0.6, alpha=0.5, color="0.4")[0]
+                    for _ in range(art["n_paths"])]
+    art["dots"] = ax.scatter(states[0, :, 0], states[0, :, 1], s=2, alpha=0.5, color="C2",
+                             label="reverse $x_t$")
     ax.set_xlim(*bounds[0])
     ax.set_ylim(*bounds[1])
     ax.set_aspect("equal")
     ax.grid(False)
     ax.set_xlabel("$x_1$")
     ax.set_ylabel("$x_2$")
-    ax.set_title(f"reverse (sampling), t = {int(reverse.times[k])}: "
-                 f"{min(n_paths, states.shape[1])} paths from T", fontsize=10)
+    _update_reverse(art, t)
+    return art
+
+
+def _update_reverse(art: dict, t: int) -> None:
+    reverse, states = art["reverse"], art["states"]
+    k = _diffusion_index(reverse, t)
+    for i, line in enumerate(art["paths"]):
+        line.set_data(states[: k + 1, i, 0], states[: k + 1, i, 1])
+    art["dots"].set_offsets(states[k])
+    art["ax"].set_title(f"reverse (sampling), t = {int(reverse.times[k])}: "
+                        f"{art['n_paths']} paths from T", fontsize=10)
 
 
 def diffusion_time_figure(
@@ -113,26 +155,42 @@ def diffusion_time_figure(
         n_paths: reverse paths to draw.
         bounds: plotting box, default ±max(3.5, 1.1·max|x0|).
     """
+    return _diffusion_build(t, x0, noise, schedule, reverse, density, n_paths, bounds)[0]
+
+
+def _diffusion_build(t: int, x0, noise, schedule, reverse, density=None, n_paths: int = 6,
+                     bounds=None):
+    """``diffusion_time_figure`` and the artists ``_diffusion_update`` moves."""
     from .._validation import count
 
     x0, noise, schedule, t = _diffusion_inputs(x0, noise, schedule, reverse, t)
     n_paths = count(n_paths, "n_paths", minimum=0)
     bounds = bounds or _diffusion_bounds(x0)
     fig, (ax_f, ax_r, ax_s) = new_axes(ncols=3, size=(4.0, 3.7))
-    _diffusion_forward(ax_f, x0, noise, schedule, t, density, bounds)
-    _diffusion_reverse(ax_r, reverse, t, bounds, n_paths)
+    art = {"x0": x0, "noise": noise, "schedule": schedule, "reverse": reverse,
+           "forward": _diffusion_forward(ax_f, x0, noise, schedule, t, density, bounds),
+           "backward": _diffusion_reverse(ax_r, reverse, t, bounds, n_paths)}
     steps = np.arange(schedule.T + 1)
     ax_s.plot(steps, schedule.sqrt_alpha_bar.numpy(), color="C0", label="signal √ᾱ_t")
     ax_s.plot(steps, schedule.sqrt_one_minus_alpha_bar.numpy(), color="C1",
               label="noise √(1-ᾱ_t)")
-    ax_s.axvline(t, color="k", ls="--", lw=1.2)
+    art["vline"] = ax_s.axvline(t, color="k", ls="--", lw=1.2)
     ax_s.set_xlabel("diffusion step t")
     ax_s.set_ylabel("scale")
     ax_s.set_title(f"{schedule.name} schedule", fontsize=10)
     ax_s.legend(loc="center right", fontsize=9)
     fig.suptitle("diffusion time: the forward process destroys the data, the reverse process "
                  "rebuilds it")
-    return fig
+    return fig, art
+
+
+def _diffusion_update(art: dict, t: int) -> bool:
+    """Move the live figure to another step t (always possible in place)."""
+    t = _diffusion_inputs(art["x0"], art["noise"], art["schedule"], art["reverse"], t)[3]
+    _update_forward(art["forward"], t)
+    _update_reverse(art["backward"], t)
+    art["vline"].set_xdata([t, t])
+    return True
 
 
 def diffusion_time_panels(
@@ -171,7 +229,7 @@ def diffusion_explorer(
         x0, noise, schedule, reverse, schedule.T // 10 if t is None else t)
     slider = widgets.IntSlider(
         value=t0, min=0, max=schedule.T, step=1, description="diffusion step t",
-        continuous_update=False, style={"description_width": "initial"},
+        continuous_update=True, style={"description_width": "initial"},
         layout=widgets.Layout(width="480px"),
     )
     slider.add_class("ebm-diffusion-slider")
@@ -180,4 +238,8 @@ def diffusion_explorer(
     def figure_fn(t: int) -> Figure:
         return diffusion_time_figure(t, x0, noise, schedule, reverse, density, n_paths, bounds)
 
-    return explorer(figure_fn, {"t": slider}, css_class="ebm-diffusion-explorer")
+    def build(t: int):
+        return _diffusion_build(t, x0, noise, schedule, reverse, density, n_paths, bounds)
+
+    return explorer(figure_fn, {"t": slider}, css_class="ebm-diffusion-explorer",
+                    live=(build, _diffusion_update))

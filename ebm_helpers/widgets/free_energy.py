@@ -55,29 +55,52 @@ def _beta_label(beta) -> str:
     return r"$\beta \to \infty$" if beta is None else rf"$\beta$ = {beta:.3g}"
 
 
-def _draw_free_energy(ax, energies: torch.Tensor, beta, bounds, n_grid: int, data) -> None:
-    from ..energy_learning import free_energy
-
-    f = free_energy(energies, beta).reshape(n_grid, n_grid).numpy()
+def _free_energy_artists(ax, energies: torch.Tensor, beta, bounds, n_grid: int, data) -> dict:
+    """The F_β heat map, contours, data and lowest point of one panel, drawn at β
+    (``_update_free_energy`` moves them to another β)."""
     (x0, x1), (y0, y1) = bounds
-    im = ax.imshow(f, origin="lower", extent=(x0, x1, y0, y1), cmap="magma_r", aspect="equal")
-    ax.contour(np.linspace(x0, x1, n_grid), np.linspace(y0, y1, n_grid), f, levels=12,
-               colors="white", linewidths=0.5, alpha=0.6)
-    ax.figure.colorbar(im, ax=ax, label=r"free energy $F_\beta(y)$", shrink=0.8)
+    art = {"ax": ax, "energies": energies, "n_grid": n_grid, "contour": None,
+           "gx": np.linspace(x0, x1, n_grid), "gy": np.linspace(y0, y1, n_grid)}
+    art["image"] = ax.imshow(np.zeros((n_grid, n_grid)), origin="lower",
+                             extent=(x0, x1, y0, y1), cmap="magma_r", aspect="equal")
+    ax.figure.colorbar(art["image"], ax=ax, label=r"free energy $F_\beta(y)$", shrink=0.8)
+    art["dots"] = None
     if data is not None:
         d = np.asarray(torch.as_tensor(data).detach().cpu())
-        ax.scatter(d[:, 0], d[:, 1], s=4, color="C0", alpha=0.5, label="data")
-    row, col = np.unravel_index(int(np.argmin(f)), f.shape)
-    ax.plot(np.linspace(x0, x1, n_grid)[col], np.linspace(y0, y1, n_grid)[row], marker="*",
-            color="C2", markersize=14, markeredgecolor="k", linestyle="none",
-            label=r"lowest $F_\beta$")
+        art["dots"] = ax.scatter(d[:, 0], d[:, 1], s=4, color="C0", alpha=0.5, label="data")
+    (art["star"],) = ax.plot([], [], marker="*", color="C2", markersize=14,
+                             markeredgecolor="k", linestyle="none", label=r"lowest $F_\beta$")
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)
     ax.set_xlabel("$y_1$")
     ax.set_ylabel("$y_2$")
     ax.grid(False)
     ax.legend(loc="upper right", fontsize=8, frameon=True, framealpha=0.85)
+    _update_free_energy(art, beta)
+    return art
+
+
+def _update_free_energy(art: dict, beta) -> None:
+    from ..energy_learning import free_energy
+
+    ax, n_grid = art["ax"], art["n_grid"]
+    f = free_energy(art["energies"], beta).reshape(n_grid, n_grid).numpy()
+    art["image"].set_data(f)
+    art["image"].autoscale()  # the colour limits imshow would choose
+    if art["contour"] is not None:
+        art["contour"].remove()
+    art["contour"] = ax.contour(art["gx"], art["gy"], f, levels=12, colors="white",
+                                linewidths=0.5, alpha=0.6)
+    if art["dots"] is not None:  # the data stay above the new contour lines (drawn after)
+        art["dots"].remove()
+        ax.add_collection(art["dots"], autolim=False)
+    row, col = np.unravel_index(int(np.argmin(f)), f.shape)
+    art["star"].set_data([art["gx"][col]], [art["gy"][row]])
     ax.set_title(f"{_beta_label(beta)}: free energy over the plane")
+
+
+def _draw_free_energy(ax, energies: torch.Tensor, beta, bounds, n_grid: int, data) -> None:
+    _free_energy_artists(ax, energies, beta, bounds, n_grid, data)
 
 
 def _check_beta(beta):
@@ -105,13 +128,20 @@ def free_energy_figure(beta: float | None = 1.0, energy_fn: Callable | None = No
         bounds: the plane shown.
         n_grid: heat-map resolution per axis.
     """
+    return _free_energy_build(beta, energy_fn, data, bounds, n_grid)[0]
+
+
+def _free_energy_build(beta: float | None = 1.0, energy_fn: Callable | None = None, data=None,
+                       bounds=FREE_ENERGY_BOUNDS, n_grid: int = 81):
+    """``free_energy_figure`` and the artists ``_free_energy_update`` moves (the energies
+    E(y, z_k) on the grid are computed here once; a new β only re-weights them)."""
     from ..energy_learning import free_energy
 
     beta = _check_beta(beta)
     _, _, pts = grid_2d(bounds, n_grid)
     energies = _energies(energy_fn, pts)
     fig, (ax_f, ax_s) = new_axes(ncols=2, size=(5.2, 3.9))
-    _draw_free_energy(ax_f, energies, beta, bounds, n_grid, data)
+    art = _free_energy_artists(ax_f, energies, beta, bounds, n_grid, data)
     (x0, x1), _ = bounds
     line = torch.stack([torch.linspace(x0, x1, 301, dtype=torch.float64),
                         torch.zeros(301, dtype=torch.float64)], dim=1)
@@ -120,15 +150,31 @@ def free_energy_figure(beta: float | None = 1.0, energy_fn: Callable | None = No
     ax_s.plot(xl, free_energy(e_line, None).numpy(), "--", color="0.4",
               label=r"$F_\infty = \min_z E$")
     ax_s.plot(xl, e_line.mean(dim=1).numpy(), ":", color="0.4", label=r"mean$_z$ E ($\beta \to 0$)")
-    ax_s.plot(xl, free_energy(e_line, beta).numpy(), color="C3", lw=2,
-              label=rf"$F_\beta$, {_beta_label(beta)}")
+    (curve,) = ax_s.plot(xl, np.zeros_like(xl), color="C3", lw=2)
     ax_s.set_xlabel("$y_1$ (slice $y_2 = 0$)")
     ax_s.set_ylabel("energy")
     ax_s.set_title("from the minimum (β → ∞) to the mean (β → 0)")
-    ax_s.legend(loc="upper center", fontsize=8)
     fig.suptitle(r"latent-variable EBM: $F_\beta(y) = -\frac{1}{\beta}\log "
                  r"\mathrm{mean}_z\, e^{-\beta E(y, z)}$")
-    return fig
+    art.update(ax_s=ax_s, e_line=e_line, curve=curve)
+    _free_energy_update(art, beta, _drawn=True)
+    return fig, art
+
+
+def _free_energy_update(art: dict, beta, _drawn: bool = False) -> bool:
+    """Move the live figure to another β (always possible in place)."""
+    from ..energy_learning import free_energy
+
+    beta = _check_beta(beta)
+    if not _drawn:
+        _update_free_energy(art, beta)
+    ax_s = art["ax_s"]
+    art["curve"].set_ydata(free_energy(art["e_line"], beta).numpy())
+    art["curve"].set_label(rf"$F_\beta$, {_beta_label(beta)}")
+    ax_s.relim()
+    ax_s.autoscale_view()
+    ax_s.legend(loc="upper center", fontsize=8)
+    return True
 
 
 def free_energy_panels(betas=(0.1, 1.0, 10.0, None), energy_fn: Callable | None = None,
@@ -159,7 +205,7 @@ def free_energy_explorer(energy_fn: Callable | None = None, data=None,
     """
     slider = widgets.FloatLogSlider(
         value=beta, base=10, min=-2.0, max=2.0, step=0.05, readout_format=".3g",
-        description="inverse temperature β", continuous_update=False,
+        description="inverse temperature β", continuous_update=True,
         style={"description_width": "initial"}, layout=widgets.Layout(width="420px"),
     )
     slider.add_class("ebm-beta-slider")
@@ -167,4 +213,8 @@ def free_energy_explorer(energy_fn: Callable | None = None, data=None,
     def figure_fn(beta):
         return free_energy_figure(beta, energy_fn, data)
 
-    return explorer(figure_fn, {"beta": slider}, css_class="ebm-free-energy-explorer")
+    def build(beta):
+        return _free_energy_build(beta, energy_fn, data)
+
+    return explorer(figure_fn, {"beta": slider}, css_class="ebm-free-energy-explorer",
+                    live=(build, _free_energy_update))

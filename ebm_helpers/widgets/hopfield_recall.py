@@ -59,11 +59,26 @@ def hopfield_recall_figure(
         seed: seed of the corrupted bit positions.
         n_sweeps: the most sweeps of the run.
     """
+    return _recall_build(patterns, shape, pattern, corruption, step, seed, n_sweeps)[0]
+
+
+def _recall_build(patterns, shape, pattern: int = 0, corruption: float = 0.2, step: int = 0,
+                  seed: int = 0, n_sweeps: int = 10):
+    """``hopfield_recall_figure`` and the artists ``_recall_update`` moves."""
     w, target, start = _recall_start(patterns, pattern, corruption, seed)
-    fig = hopfield.recall_figure(w, start, step, shape, target=target, n_sweeps=n_sweeps)
+    fig, art = hopfield._recall_build(w, start, step, shape, target=target, n_sweeps=n_sweeps)
     fig.suptitle(f"recall of stored pattern {pattern} from {corruption:.0%} flipped bits "
                  f"({w.shape[0]} units, {len(patterns)} patterns stored)")
-    return fig
+    art["start"] = (pattern, corruption)
+    return fig, art
+
+
+def _recall_update(art: dict, pattern: int, corruption: float, step: int) -> bool:
+    """Another step of the same run in place; False for another pattern or corruption (a new
+    run, so a new figure)."""
+    if (pattern, corruption) != art["start"]:
+        return False
+    return hopfield._recall_update(art, step)
 
 
 def recall_explorer(
@@ -100,18 +115,22 @@ def recall_explorer(
     dropdown.add_class("ebm-pattern-dropdown")
     corr = widgets.FloatSlider(value=corruption, min=0.0, max=0.5, step=0.05,
                                readout_format=".0%", description="flipped bits",
-                               continuous_update=False, style=style)
+                               continuous_update=True, style=style)
     corr.add_class("ebm-corruption-slider")
     steps = widgets.IntSlider(value=step, min=0, max=max_step or 4 * n, step=1,
-                              description="single-unit updates", continuous_update=False,
+                              description="single-unit updates", continuous_update=True,
                               style=style, layout=widgets.Layout(width="420px"))
     steps.add_class("ebm-step-slider")
 
     def figure_fn(pattern, corruption, step):
         return hopfield_recall_figure(patterns, shape, pattern, corruption, step, seed)
 
+    def build(pattern, corruption, step):
+        return _recall_build(patterns, shape, pattern, corruption, step, seed)
+
     return explorer(
         figure_fn,
         {"pattern": dropdown, "corruption": corr, "step": steps},
         css_class="ebm-recall-explorer",
+        live=(build, _recall_update),
     )

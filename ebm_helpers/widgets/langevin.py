@@ -88,6 +88,167 @@ def langevin_stationary(density: str, temperature: float = 1.0, noise_scale: flo
     return p, xs, ys, t_eff
 
 
+class _GrowingRun:
+    """A seeded ``langevin_run`` that can be extended: the explorer's steps slider only ever
+    needs a prefix of the longest run asked for so far, and more steps continue the same
+    chains with the same generator (so the states equal a direct run of that length)."""
+
+    def __init__(self, density, step_size, noise_scale, temperature, n_chains, seed):
+        dens = _check_langevin_density(density)[0]
+        (x0_lo, x0_hi), (y0_lo, y0_hi) = dens.bounds
+        self.g = torch.Generator().manual_seed(seed)  # the same stream as langevin_run
+        u = torch.rand(n_chains, 2, generator=self.g, dtype=torch.float64)
+        self.trace = torch.stack([x0_lo + (x0_hi - x0_lo) * u[:, 0],
+                                  y0_lo + (y0_hi - y0_lo) * u[:, 1]], 1)[None]
+        self.args = (dens.energy, step_size, temperature, noise_scale)
+        self.broken = False  # diverged while extending: callers run directly
+
+    def states(self, n_steps: int):
+        """The full trace of the first ``n_steps`` steps, or None after a divergence."""
+        from .. import samplers
+
+        have = self.trace.shape[0] - 1
+        if n_steps > have and not self.broken:
+            energy, step_size, temperature, noise_scale = self.args
+            try:
+                more = samplers.langevin(energy, self.trace[-1], n_steps - have, step_size,
+                                         temperature=temperature, generator=self.g,
+                                         return_trace=True, noise_scale=noise_scale).trace
+                self.trace = torch.cat([self.trace, more[1:]])
+            except RuntimeError:
+                self.broken = True
+        return None if n_steps > self.trace.shape[0] - 1 else self.trace[: n_steps + 1]
+
+
+@lru_cache(maxsize=16)
+def _growing_run(density: str, step_size: float, noise_scale: float, temperature: float,
+                 n_chains: int, seed: int) -> _GrowingRun:
+    return _GrowingRun(density, step_size, noise_scale, temperature, n_chains, seed)
+
+
+def _chain_states(density, step_size, noise_scale, temperature, n_steps, n_chains, seed,
+                  cached: bool):
+    """(trace thinned as ``langevin_figure`` draws it, final states), or the divergence message.
+
+    With ``cached`` the states are sliced from a cached run (``_GrowingRun``), which equals
+    running ``n_steps`` directly (a run with more steps extends a run with fewer)."""
+    thin = max(1, n_steps // 150)
+    if cached:
+        full = _growing_run(density, float(step_size), float(noise_scale), float(temperature),
+                            n_chains, seed).states(n_steps)
+        if full is not None:
+            return full[:: thin].numpy(), full[-1], None
+    try:
+        chain = langevin_run(density, step_size, noise_scale, temperature, n_steps, n_chains,
+                             seed, thin=thin)
+    except RuntimeError as err:
+        return None, None, str(err).split(":")[0]  # "the chain diverged at step k"
+    return chain.trace.numpy(), chain.x, None
+
+
+@lru_cache(maxsize=64)
+def _tv_references(density: str, t_eff: float):
+    """Cell probabilities of the small-step prediction and of the true density (20×20 grid)."""
+    from .. import metrics
+
+    dens = energies.get_density(density)
+    pred = metrics.cell_probs(lambda z: -dens.energy(z) / t_eff, dens.bounds, 20, sub=2)
+    truth = metrics.cell_probs(dens.log_prob, dens.bounds, 20, sub=2)
+    return pred, truth
+
+
+def _langevin_build(density: str = "8 gaussians", step_size: float = 0.01,
+                    noise_scale: float = 1.0, temperature: float = 1.0, n_steps: int = 100,
+                    n_chains: int = 200, n_paths: int = 6, seed: int = 0,
+                    cached: bool = False):
+    """``langevin_figure`` and the artists ``_langevin_update`` moves."""
+    dens, xs, ys, e, _ = _check_langevin_density(density)
+    n_steps = count(n_steps, "n_steps", minimum=0)
+    n_paths = count(n_paths, "n_paths", minimum=0)
+    n_chains = count(n_chains, "n_chains")
+    seed = count(seed, "seed", minimum=0)
+    fig, (ax_e, ax_p) = new_axes(ncols=2, size=(4.6, 3.9))
+    shown = np.minimum(e, np.quantile(e, 0.9))  # the far corners would swamp the colours
+    im = ax_e.contourf(xs, ys, shown, levels=15, cmap="magma")
+    fig.colorbar(im, ax=ax_e, label="energy E(x) = -ln p(x)", shrink=0.85)
+    trace, x, error = _chain_states(density, step_size, noise_scale, temperature, n_steps,
+                                    n_chains, seed, cached)
+    t_eff = check_temperature(temperature) * float(noise_scale) ** 2
+    art = {"fig": fig, "ax_e": ax_e, "ax_p": ax_p, "density": density, "n_chains": n_chains,
+           "n_paths": n_paths, "seed": seed, "cached": cached, "ok": error is None,
+           "hot": t_eff > 0, "paths": [], "image": None}
+    if error is None:
+        for _ in range(min(n_paths, n_chains)):
+            art["paths"].append((
+                ax_e.plot([], [], color="w", lw=1.0, alpha=0.9)[0],
+                ax_e.plot([], [], "o", mfc="none", mec="w", ms=6)[0],
+                ax_e.plot([], [], "x", color="c", ms=7, mew=2)[0]))
+        art["dots_e"] = ax_e.scatter(x[:, 0], x[:, 1], s=6, color="c", alpha=0.8, lw=0)
+    else:
+        ax_e.text(0.5, 0.5, f"{error}:\nlower the step size", transform=ax_e.transAxes,
+                  ha="center", va="center", fontsize=10,
+                  bbox={"facecolor": "w", "edgecolor": "r", "alpha": 0.9})
+    if t_eff > 0:
+        art["image"] = ax_p.imshow(np.zeros_like(e), origin="lower",
+                                   extent=(xs[0], xs[-1], ys[0], ys[-1]), aspect="auto",
+                                   cmap="viridis")
+        fig.colorbar(art["image"], ax=ax_p, label="density", shrink=0.85)
+    if error is None:
+        art["dots_p"] = ax_p.scatter(x[:, 0], x[:, 1], s=4, color="w", alpha=0.7, lw=0)
+    for ax in (ax_e, ax_p):
+        ax.set_xlim(*dens.bounds[0])
+        ax.set_ylim(*dens.bounds[1])
+        ax.set_xlabel("$x_1$")
+        ax.set_ylabel("$x_2$")
+        ax.grid(False)
+    _langevin_update(art, density, step_size, noise_scale, temperature, n_steps,
+                     _states=(trace, x, error))
+    return fig, art
+
+
+def _langevin_update(art: dict, density: str, step_size: float, noise_scale: float,
+                     temperature: float, n_steps: int, _states=None) -> bool:
+    """Move the live figure to new settings; False when the figure needs other artists
+    (another density, a chain that diverges or recovers, noise switched off or on)."""
+    n_steps = count(n_steps, "n_steps", minimum=0)
+    t_eff = check_temperature(temperature) * float(noise_scale) ** 2
+    if density != art["density"] or (t_eff > 0) != art["hot"]:
+        return False
+    trace, x, error = _states or _chain_states(density, step_size, noise_scale, temperature,
+                                               n_steps, art["n_chains"], art["seed"],
+                                               art["cached"])
+    if (error is None) != art["ok"]:
+        return False
+    dens = energies.get_density(density)
+    ax_e, ax_p = art["ax_e"], art["ax_p"]
+    if error is None:
+        for j, (path, start, end) in enumerate(art["paths"]):
+            path.set_data(trace[:, j, 0], trace[:, j, 1])
+            start.set_data([trace[0, j, 0]], [trace[0, j, 1]])
+            end.set_data([trace[-1, j, 0]], [trace[-1, j, 1]])
+        art["dots_e"].set_offsets(x.numpy())
+        art["dots_p"].set_offsets(x.numpy())
+    ax_e.set_title(f"{dens.name}: {n_steps} steps of size {step_size:.3g}")
+    if t_eff > 0:
+        p, _, _, _ = langevin_stationary(density, temperature, noise_scale)
+        art["image"].set_data(p)
+        art["image"].autoscale()
+        title = f"prediction $e^{{-E/(T s^2)}}/Z$, T·s² = {t_eff:.3g}"
+    else:
+        title = "noise 0: gradient descent to the minima"
+    if error is None and t_eff > 0:
+        from .. import metrics
+
+        hist = metrics.histogram_probs(x, dens.bounds, 20)
+        pred, truth = _tv_references(density, t_eff)
+        title += (f"\nTV to prediction {metrics.total_variation(hist, pred):.2f}, "
+                  f"to p {metrics.total_variation(hist, truth):.2f}")
+    ax_p.set_title(title, fontsize=10)
+    art["fig"].suptitle(f"Langevin: x ← x - ε∇E/T + s√(2ε) ξ   (ε = {step_size:.3g}, "
+                        f"s = {float(noise_scale):.2f}, T = {float(temperature):.2f})")
+    return True
+
+
 def langevin_figure(density: str = "8 gaussians", step_size: float = 0.01,
                     noise_scale: float = 1.0, temperature: float = 1.0, n_steps: int = 100,
                     n_chains: int = 200, n_paths: int = 6, seed: int = 0) -> Figure:
@@ -100,61 +261,8 @@ def langevin_figure(density: str = "8 gaussians", step_size: float = 0.01,
     and to the true density p (T = 1, s = 1), both on a 20×20 grid at the same sample size.
     A diverging chain (step too large) is reported on the figure instead of raising.
     """
-    dens, xs, ys, e, _ = _check_langevin_density(density)
-    n_steps = count(n_steps, "n_steps", minimum=0)
-    n_paths = count(n_paths, "n_paths", minimum=0)
-    fig, (ax_e, ax_p) = new_axes(ncols=2, size=(4.6, 3.9))
-    bounds = dens.bounds
-    shown = np.minimum(e, np.quantile(e, 0.9))  # the far corners would swamp the colours
-    im = ax_e.contourf(xs, ys, shown, levels=15, cmap="magma")
-    fig.colorbar(im, ax=ax_e, label="energy E(x) = -ln p(x)", shrink=0.85)
-    try:
-        chain = langevin_run(density, step_size, noise_scale, temperature, n_steps, n_chains,
-                             seed, thin=max(1, n_steps // 150))
-        error = None
-    except RuntimeError as err:
-        chain, error = None, str(err).split(":")[0]  # "the chain diverged at step k"
-    t_eff = check_temperature(temperature) * float(noise_scale) ** 2
-    if chain is not None:
-        tr = chain.trace.numpy()
-        for j in range(min(n_paths, tr.shape[1])):
-            ax_e.plot(tr[:, j, 0], tr[:, j, 1], color="w", lw=1.0, alpha=0.9)
-            ax_e.plot(tr[0, j, 0], tr[0, j, 1], "o", mfc="none", mec="w", ms=6)
-            ax_e.plot(tr[-1, j, 0], tr[-1, j, 1], "x", color="c", ms=7, mew=2)
-        ax_e.scatter(chain.x[:, 0], chain.x[:, 1], s=6, color="c", alpha=0.8, lw=0)
-    else:
-        ax_e.text(0.5, 0.5, f"{error}:\nlower the step size", transform=ax_e.transAxes,
-                  ha="center", va="center", fontsize=10,
-                  bbox={"facecolor": "w", "edgecolor": "r", "alpha": 0.9})
-    ax_e.set_title(f"{dens.name}: {n_steps} steps of size {step_size:.3g}")
-    if t_eff > 0:
-        p, _, _, _ = langevin_stationary(density, temperature, noise_scale)
-        im = ax_p.imshow(p, origin="lower", extent=(xs[0], xs[-1], ys[0], ys[-1]),
-                         aspect="auto", cmap="viridis")
-        fig.colorbar(im, ax=ax_p, label="density", shrink=0.85)
-        title = f"prediction $e^{{-E/(T s^2)}}/Z$, T·s² = {t_eff:.3g}"
-    else:
-        title = "noise 0: gradient descent to the minima"
-    if chain is not None:
-        ax_p.scatter(chain.x[:, 0], chain.x[:, 1], s=4, color="w", alpha=0.7, lw=0)
-        if t_eff > 0:
-            from .. import metrics
-
-            hist = metrics.histogram_probs(chain.x, bounds, 20)
-            pred = metrics.cell_probs(lambda z: -dens.energy(z) / t_eff, bounds, 20, sub=2)
-            truth = metrics.cell_probs(dens.log_prob, bounds, 20, sub=2)
-            title += (f"\nTV to prediction {metrics.total_variation(hist, pred):.2f}, "
-                      f"to p {metrics.total_variation(hist, truth):.2f}")
-    ax_p.set_title(title, fontsize=10)
-    for ax in (ax_e, ax_p):
-        ax.set_xlim(*bounds[0])
-        ax.set_ylim(*bounds[1])
-        ax.set_xlabel("$x_1$")
-        ax.set_ylabel("$x_2$")
-        ax.grid(False)
-    fig.suptitle(f"Langevin: x ← x - ε∇E/T + s√(2ε) ξ   (ε = {step_size:.3g}, "
-                 f"s = {float(noise_scale):.2f}, T = {float(temperature):.2f})")
-    return fig
+    return _langevin_build(density, step_size, noise_scale, temperature, n_steps, n_chains,
+                           n_paths, seed)[0]
 
 
 def langevin_explorer(density: str = "8 gaussians", step_size: float = 0.01,
@@ -173,22 +281,28 @@ def langevin_explorer(density: str = "8 gaussians", step_size: float = 0.01,
         "step_size": widgets.FloatLogSlider(value=step_size, base=10, min=-3.5, max=-0.5,
                                             step=0.05, readout_format=".3g",
                                             description="step size ε", style=style,
-                                            continuous_update=False),
+                                            continuous_update=True),
         "noise_scale": widgets.FloatSlider(value=noise_scale, min=0.0, max=1.5, step=0.05,
                                            description="noise scale s", style=style,
-                                           continuous_update=False),
+                                           continuous_update=True),
         "temperature": widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1,
                                               step=0.05, readout_format=".3g",
                                               description="temperature T", style=style,
-                                              continuous_update=False),
+                                              continuous_update=True),
         "n_steps": widgets.IntSlider(value=n_steps, min=0, max=500, step=10,
                                      description="steps", style=style,
-                                     continuous_update=False),
+                                     continuous_update=True),
     }
     for name, cls in [("density", "density"), ("step_size", "step"), ("noise_scale", "noise"),
                       ("temperature", "temperature"), ("n_steps", "slider")]:
         controls[name].add_class(f"ebm-langevin-{cls}")
-    box = explorer(langevin_figure, controls, css_class="ebm-langevin-explorer")
+
+    def build(density, step_size, noise_scale, temperature, n_steps):
+        return _langevin_build(density, step_size, noise_scale, temperature, n_steps,
+                               cached=True)
+
+    box = explorer(langevin_figure, controls, css_class="ebm-langevin-explorer",
+                   live=(build, _langevin_update))
     # five controls do not fit one row: two rows
     row = list(controls.values())
     box.children = (widgets.VBox([widgets.HBox(row[:3]), widgets.HBox(row[3:])]),

@@ -79,36 +79,63 @@ def _fmt(value: float) -> str:
     return "0.00" if text == "-0.00" else text
 
 
-def _draw_density(ax, landscape: str, temperature: float, reference: bool = True):
-    density, x, y, e, cell = _landscape_grid(landscape)
-    p, log_z, entropy = boltzmann_on_grid(e, temperature, cell)
+def _density_artists(ax, landscape: str, temperature: float, reference: bool = True) -> dict:
+    """The density panel's artists, drawn at ``temperature`` (``_update_density`` moves them)."""
+    _, x, y, e, cell = _landscape_grid(landscape)
+    art = {"ax": ax, "landscape": landscape, "want_reference": reference,
+           "reference": reference and temperature != 1.0}
     if y is None:
-        if reference and temperature != 1.0:
+        if art["reference"]:
             p1, _, _ = boltzmann_on_grid(e, 1.0, cell)
             ax.plot(x, p1, "--", color="0.5", lw=1.5, label="T = 1")
-        ax.plot(x, p, color="C0", label=f"T = {temperature:.3g}")
-        ax.fill_between(x, p, alpha=0.2, color="C0")
+        (art["line"],) = ax.plot(x, np.zeros_like(x), color="C0")
+        art["fill"] = None
         ax.set_xlabel("x")
         ax.set_ylabel("density $p_T(x)$")
-        ax.legend(loc="upper center")
     else:
-        im = ax.imshow(p, origin="lower", extent=(x[0], x[-1], y[0], y[-1]), aspect="equal",
-                       cmap="viridis")
-        ax.figure.colorbar(im, ax=ax, label="density $p_T(x)$", shrink=0.85)
+        art["image"] = ax.imshow(np.zeros_like(e), origin="lower",
+                                 extent=(x[0], x[-1], y[0], y[-1]), aspect="equal",
+                                 cmap="viridis")
+        ax.figure.colorbar(art["image"], ax=ax, label="density $p_T(x)$", shrink=0.85)
         ax.set_xlabel("$x_1$")
         ax.set_ylabel("$x_2$")
         ax.grid(False)
+    _update_density(art, temperature)
+    return art
+
+
+def _update_density(art: dict, temperature: float) -> bool:
+    """Redraw the density panel at another temperature in place; False if the panel's set of
+    artists would differ (the dashed T = 1 reference comes and goes with T = 1)."""
+    ax = art["ax"]
+    if "line" in art and art["reference"] != (art["want_reference"] and temperature != 1.0):
+        return False
+    _, x, y, e, cell = _landscape_grid(art["landscape"])
+    p, log_z, entropy = boltzmann_on_grid(e, temperature, cell)
+    if y is None:
+        art["line"].set_ydata(p)
+        art["line"].set_label(f"T = {temperature:.3g}")
+        if art["fill"] is not None:
+            art["fill"].remove()
+        art["fill"] = ax.fill_between(x, p, alpha=0.2, color="C0")
+        ax.relim()
+        ax.autoscale_view()
+        ax.legend(loc="upper center")
+    else:
+        art["image"].set_data(p)
+        art["image"].autoscale()  # colour limits of the new density, as imshow would choose
     ax.set_title(f"T = {temperature:.3g}:  ln Z = {_fmt(log_z)},  S = {_fmt(entropy)} nats")
-    return density, p
+    art["density"] = p
+    return True
 
 
-def temperature_figure(landscape: str = "tilted double well", temperature: float = 1.0) -> Figure:
-    """The temperature explorer's figure: the energy E(x) and the Boltzmann density
-    p_T(x) = exp(-E(x)/T)/Z(T) at the given temperature (pure function).
+def _draw_density(ax, landscape: str, temperature: float, reference: bool = True):
+    art = _density_artists(ax, landscape, temperature, reference)
+    return _landscape_grid(landscape)[0], art["density"]
 
-    For 1D landscapes the T = 1 density is drawn dashed for reference. For the 2D densities
-    the energy is E = -ln p, so p_T ∝ p^(1/T): T < 1 sharpens the modes, T > 1 flattens them.
-    """
+
+def _temperature_build(landscape: str = "tilted double well", temperature: float = 1.0):
+    """``temperature_figure`` and the artists ``_temperature_update`` moves."""
     if landscape not in TEMPERATURE_LANDSCAPES:
         raise ValueError(f"landscape must be one of {TEMPERATURE_LANDSCAPES}, got {landscape!r}")
     check_temperature(temperature)
@@ -128,9 +155,27 @@ def temperature_figure(landscape: str = "tilted double well", temperature: float
         ax_e.set_ylabel("$x_2$")
         ax_e.grid(False)
     ax_e.set_title(f"energy landscape: {density.name}")
-    _draw_density(ax_p, landscape, temperature)
+    art = _density_artists(ax_p, landscape, temperature)
     fig.suptitle("Boltzmann distribution $p_T(x) = e^{-E(x)/T} / Z(T)$")
-    return fig
+    return fig, art
+
+
+def _temperature_update(art: dict, landscape: str, temperature: float) -> bool:
+    """Move the live figure to another temperature; False for another landscape."""
+    if landscape != art["landscape"]:
+        return False
+    check_temperature(temperature)
+    return _update_density(art, temperature)
+
+
+def temperature_figure(landscape: str = "tilted double well", temperature: float = 1.0) -> Figure:
+    """The temperature explorer's figure: the energy E(x) and the Boltzmann density
+    p_T(x) = exp(-E(x)/T)/Z(T) at the given temperature (pure function).
+
+    For 1D landscapes the T = 1 density is drawn dashed for reference. For the 2D densities
+    the energy is E = -ln p, so p_T ∝ p^(1/T): T < 1 sharpens the modes, T > 1 flattens them.
+    """
+    return _temperature_build(landscape, temperature)[0]
 
 
 def temperature_panels(landscape: str = "tilted double well", temperatures=(0.25, 1.0, 4.0)):
@@ -152,7 +197,7 @@ def temperature_explorer(
     ``temperature_figure``."""
     slider = widgets.FloatLogSlider(
         value=temperature, base=10, min=-1, max=1, step=0.05, readout_format=".3g",
-        description="temperature T", continuous_update=False,
+        description="temperature T", continuous_update=True,
         style={"description_width": "initial"}, layout=widgets.Layout(width="420px"),
     )
     slider.add_class("ebm-temperature-slider")
@@ -165,4 +210,5 @@ def temperature_explorer(
         temperature_figure,
         {"landscape": dropdown, "temperature": slider},
         css_class="ebm-temperature-explorer",
+        live=(_temperature_build, _temperature_update),
     )

@@ -90,6 +90,42 @@ def _draw(ax_p, ax_x, b, W, gamma: float, beta: float, legend: bool = True) -> N
         ax_x.legend(loc="lower right", fontsize=8)
 
 
+def _transverse_build(gamma: float = 1.0, beta: float = 1.0, b=None, W=None):
+    """``transverse_field_figure`` and the artists ``_transverse_update`` moves."""
+    if b is None and W is None:
+        b, W = DEFAULT_MACHINE
+    elif b is None or W is None:
+        raise ValueError("give both b and W, or neither (for the default machine)")
+    fig, (ax_p, ax_x) = new_axes(ncols=2, size=(4.6, 3.8))
+    _draw(ax_p, ax_x, b, W, gamma, beta)
+    fig.suptitle("measuring a quantum Boltzmann machine in the σᶻ basis")
+    n = len(b)
+    art = {"b": b, "W": W, "ax_p": ax_p, "ax_x": ax_x,
+           "bars_p": ax_p.patches[: 2**n], "ticks": ax_p.get_lines()[0],
+           "bars_x": ax_x.patches[:n], "bars_z": ax_x.patches[n: 2 * n]}
+    return fig, art
+
+
+def _transverse_update(art: dict, gamma: float, beta: float) -> bool:
+    """Move the live figure to another (Γ, β): new bar heights, ticks, limits and titles."""
+    p, p0, moments = _state(art["b"], art["W"], gamma, beta)
+    ax_p, ax_x = art["ax_p"], art["ax_x"]
+    for bar, h in zip(art["bars_p"], p, strict=True):
+        bar.set_height(h)
+    ax_p.containers[0].set_label(f"quantum, Γ = {gamma:.2f}")  # the legend entry of the bars
+    art["ticks"].set_ydata(p0)
+    ax_p.set_ylim(0, 1.05 * max(p.max(), p0.max()))
+    entropy = float(-(p[p > 0] * np.log(p[p > 0])).sum())
+    ax_p.set_title(f"$P_v = \\mathrm{{Tr}}(\\Lambda_v \\rho)$: Γ = {gamma:.2f}, "
+                   f"β = {beta:.2f}, entropy {entropy:.2f} nats")
+    ax_p.legend(loc="upper center", fontsize=8)
+    for bars, values in ((art["bars_x"], moments.x.numpy()), (art["bars_z"], moments.z.numpy())):
+        for bar, h in zip(bars, values, strict=True):
+            bar.set_height(h)
+    ax_x.set_title(f"mean ⟨σˣ⟩ = {float(moments.x.mean()):.2f}")
+    return True
+
+
 def transverse_field_figure(gamma: float = 1.0, beta: float = 1.0, b=None, W=None) -> Figure:
     """The transverse-field explorer's figure (pure function).
 
@@ -106,14 +142,7 @@ def transverse_field_figure(gamma: float = 1.0, beta: float = 1.0, b=None, W=Non
     Raises:
         ValueError: Γ < 0 or not finite, β ≤ 0, more than 6 qubits, or a bad machine.
     """
-    if b is None and W is None:
-        b, W = DEFAULT_MACHINE
-    elif b is None or W is None:
-        raise ValueError("give both b and W, or neither (for the default machine)")
-    fig, (ax_p, ax_x) = new_axes(ncols=2, size=(4.6, 3.8))
-    _draw(ax_p, ax_x, b, W, gamma, beta)
-    fig.suptitle("measuring a quantum Boltzmann machine in the σᶻ basis")
-    return fig
+    return _transverse_build(gamma, beta, b, W)[0]
 
 
 def transverse_field_panels(gammas=(0.0, 0.5, 2.0), beta: float = 1.0, b=None,
@@ -143,16 +172,18 @@ def transverse_field_explorer(gamma: float = 1.0, beta: float = 1.0, b=None,
     ``transverse_field_figure`` for the machine (b, W)."""
     gamma_slider = widgets.FloatSlider(
         value=gamma, min=0.0, max=3.0, step=0.05, readout_format=".2f",
-        description="transverse field Γ", continuous_update=False,
+        description="transverse field Γ", continuous_update=True,
         style={"description_width": "initial"}, layout=widgets.Layout(width="360px"),
     )
     gamma_slider.add_class("ebm-gamma-slider")
     beta_slider = widgets.FloatLogSlider(
         value=beta, base=10, min=-1, max=1, step=0.05, readout_format=".2f",
-        description="inverse temperature β", continuous_update=False,
+        description="inverse temperature β", continuous_update=True,
         style={"description_width": "initial"}, layout=widgets.Layout(width="360px"),
     )
     beta_slider.add_class("ebm-beta-slider")
     figure = functools.partial(transverse_field_figure, b=b, W=W)
+    build = functools.partial(_transverse_build, b=b, W=W)
     return explorer(figure, {"gamma": gamma_slider, "beta": beta_slider},
-                    css_class="ebm-transverse-field-explorer")
+                    css_class="ebm-transverse-field-explorer",
+                    live=(build, _transverse_update))

@@ -9,8 +9,11 @@ that the rendered figure changes each time.
 The widgets are found by the CSS classes of the explorer contract in ``ebm_helpers.widgets``:
 ``ebm-temperature-explorer`` (the VBox), ``ebm-temperature-slider``, ``ebm-landscape-dropdown``
 and ``ebm-explorer-image`` (an ``ipywidgets.Image`` holding a PNG). Every other explorer
-(notebooks 02, 03, 04, 07, 08, 09 and 11) is driven the same way by ``test_slider_explorer``: run
-the notebook, move the explorer's main slider, and the figure must change.
+(notebooks 02, 03, 04, 07, 08, 09, 11, 12 and 14) is driven the same way by
+``test_slider_explorer``: run the notebook, move the explorer's main slider, and the figure must
+change. ``test_drag_updates_the_figure_while_dragging`` drags the temperature slider with the
+mouse held down and checks that the figure follows the drag (``continuous_update=True``), not
+only the release.
 
 Extra notebooks honouring the same contract can be added with the environment variable
 ``EBM_BROWSER_NOTEBOOKS`` (paths separated by ``os.pathsep``). Screenshots are written to
@@ -21,6 +24,7 @@ helpers that drive it are in ``lab.py``.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,6 +113,9 @@ SLIDER_EXPLORERS = [
     ("notebooks/08_score_matching.ipynb", "ebm-noise-explorer", "ebm-noise-slider"),
     ("notebooks/09_diffusion_models.ipynb", "ebm-diffusion-explorer", "ebm-diffusion-slider"),
     ("notebooks/11_anomaly_detection.ipynb", "ebm-threshold-explorer", "ebm-threshold-slider"),
+    ("notebooks/12_energy_based_learning.ipynb", "ebm-free-energy-explorer", "ebm-beta-slider"),
+    ("notebooks/14_quantum_boltzmann_machines.ipynb", "ebm-transverse-field-explorer",
+     "ebm-gamma-slider"),
 ]
 
 
@@ -144,4 +151,64 @@ def test_slider_explorer(
     stable_src(image, "after moving the slider", not_src=src_before)
     explorer.screenshot(path=shot.format("explorer-after-slider"))
     assert image.screenshot() != pixels_before, "figure looks the same after moving the slider"
+    assert_no_error_outputs(page)
+
+
+def _next_src(image, not_src: str, timeout_s: float) -> str | None:
+    """The image's src once it differs from ``not_src`` (None if it does not within the time)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        src = image.get_attribute("src")
+        if src and src != not_src:
+            return src
+        time.sleep(0.05)
+    return None
+
+
+@pytest.mark.browser
+@pytest.mark.timeout(400)
+def test_drag_updates_the_figure_while_dragging(
+    lab_server: LabServer, lab_page: Page, artifacts_dir: Path
+) -> None:
+    """Hold the mouse on the temperature slider's handle and move it in small steps: with
+    ``continuous_update=True`` the kernel redraws at intermediate values, so the image changes
+    several times before the mouse is released."""
+    source = REPO_ROOT / "notebooks/01_boltzmann_distribution.ipynb"
+    page = lab_page
+    open_notebook(page, lab_server, source)
+    run_all_cells(page)
+    assert_no_error_outputs(page)
+
+    explorer = page.locator(".ebm-temperature-explorer").first
+    expect(explorer).to_be_visible()
+    explorer.scroll_into_view_if_needed()
+    image = explorer.locator("img.ebm-explorer-image, .ebm-explorer-image img")
+    slider = explorer.locator(".ebm-temperature-slider")
+    readout = slider.locator(".widget-readout")
+    src = stable_src(image, "after running all cells")
+    handle = slider.locator(".noUi-handle")
+    track = slider.locator(".noUi-target, .noUi-base").first.bounding_box()
+    box = handle.bounding_box()
+    assert track and box, "the slider is not laid out"
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    # the handle starts at T = 1, the middle of the log scale: drag right, towards T = 10
+    step = (track["x"] + track["width"] - x) / 8
+    page.mouse.move(x, y)
+    page.mouse.down()
+    seen, readouts = [src], [readout.inner_text()]
+    try:
+        for i in range(1, 7):
+            page.mouse.move(x + i * step, y, steps=2)
+            new = _next_src(image, seen[-1], timeout_s=20)
+            if new is not None:
+                seen.append(new)
+            readouts.append(readout.inner_text())
+        explorer.screenshot(path=str(artifacts_dir / "01-drag-before-release.png"))
+    finally:
+        page.mouse.up()
+    assert len(set(readouts)) >= 4, f"the slider did not move while dragged: {readouts}"
+    # at least three new images arrived while the mouse was still down
+    assert len(set(seen)) >= 4, (
+        f"the figure changed {len(set(seen)) - 1} times during a 6-step drag; "
+        "continuous_update should redraw at intermediate values")
     assert_no_error_outputs(page)
