@@ -114,9 +114,9 @@ def speed_grid(data, repeats, quick):
         for i, (ds, nh, bs) in enumerate(cells):
             x = data[ds]
 
-            def fit(cls, nh=nh, bs=bs, x=x):
+            def fit(cls, nh=nh, bs=bs, x=x, seed=rnd):
                 return lambda: cls(n_components=nh, batch_size=bs, n_iter=1,
-                                   random_state=rnd).fit(x)
+                                   random_state=seed).fit(x)
 
             order = [("sklearn", fit(SkRBM)), ("ours", fit(BernoulliRBM))]
             if (rnd + i) % 2:
