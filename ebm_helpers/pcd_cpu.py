@@ -17,22 +17,38 @@ but arranged for a CPU at the limit of its matrix products:
   update), and the update of W, b and c is one product [h⁺; -h⁻]ᵀ [v; v⁻] accumulated into Θ:
   three products instead of scikit-learn's five, plus a few element-wise passes;
 * the uniform numbers of a stretch of minibatches are drawn at once from the explicit
-  ``torch.Generator`` (float32), so runs are reproducible for a seed.
+  ``torch.Generator`` (float32), so runs are reproducible for a seed;
+* products smaller than ``_THREADED_FLOPS`` run on one BLAS thread: OpenBLAS splits even a
+  (20 × 785) · (785 × 257) product across threads, and the hand-over costs more than it saves
+  (measured on a loaded 2-core machine: up to 20× slower epochs with two threads).
 
 Used by ``ebm_helpers.sklearn``; ``benchmarks/bench_rbm_sklearn.py`` measures it.
 """
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.special import expit
+from threadpoolctl import ThreadpoolController
 
 __all__ = ["CpuPCD"]
 
 _RANDOM_CHUNK = 2**22  # uniforms drawn per torch.rand call (16 MiB of float32)
 _DENSE_CHUNK = 2**22  # elements of a densified chunk of sparse rows
+_THREADED_FLOPS = 2**25  # smaller products (FLOPs of the largest one) run on one BLAS thread
+_controller: ThreadpoolController | None = None
+
+
+def _one_blas_thread():
+    """A context with NumPy's BLAS on one thread (the controller is built once: ~1 ms)."""
+    global _controller
+    if _controller is None:
+        _controller = ThreadpoolController()
+    return _controller.limit(limits=1, user_api="blas")
 
 
 class _Buffers:
@@ -102,12 +118,14 @@ class CpuPCD:
     def epoch(self, X, batch_size: int) -> None:
         """One pass over the rows of X (dense array or CSR) in minibatches, in order."""
         n = X.shape[0]
-        if sp.issparse(X):
-            rows = max(1, _DENSE_CHUNK // max(X.shape[1], 1) // batch_size) * batch_size
-            for s in range(0, n, rows):
-                self._dense_epoch(X[s : s + rows].toarray(), batch_size)
-        else:
-            self._dense_epoch(X, batch_size)
+        flops = 2 * (min(batch_size, n) + self.m) * (self.n_v + 1) * (self.n_h + 1)
+        with _one_blas_thread() if flops < _THREADED_FLOPS else contextlib.nullcontext():
+            if sp.issparse(X):
+                rows = max(1, _DENSE_CHUNK // max(X.shape[1], 1) // batch_size) * batch_size
+                for s in range(0, n, rows):
+                    self._dense_epoch(X[s : s + rows].toarray(), batch_size)
+            else:
+                self._dense_epoch(X, batch_size)
 
     def _dense_epoch(self, X, batch_size):
         n, m, n_v, n_h = X.shape[0], self.m, self.n_v, self.n_h
