@@ -1,28 +1,35 @@
-"""Benchmark: ``ebm_helpers.sklearn.BernoulliRBM`` (torch core) vs scikit-learn's BernoulliRBM.
+"""Benchmark: ``ebm_helpers.sklearn.BernoulliRBM`` vs scikit-learn's BernoulliRBM.
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_rbm_sklearn.py            # threads = os.cpu_count()
-    .venv/bin/python benchmarks/bench_rbm_sklearn.py --threads 1 --repeats 5
-    .venv/bin/python benchmarks/bench_rbm_sklearn.py --quick    # smoke run (small, ~1 min)
+    .venv/bin/python benchmarks/bench_rbm_sklearn.py                 # threads = os.cpu_count()
+    .venv/bin/python benchmarks/bench_rbm_sklearn.py --threads 1 --repeats 7
+    .venv/bin/python benchmarks/bench_rbm_sklearn.py --quick         # smoke run (~1 min)
 
-One run, the same data and settings for both estimators (binarised MNIST-5k, train 4000×784,
-test 1000×784, float64 as NumPy gives it), the same number of threads for torch
+One run, the same data and settings for both estimators, the same number of threads for torch
 (``torch.set_num_threads``) and for NumPy's BLAS (``threadpoolctl``):
 
-1. speed: ``fit`` wall time at scikit-learn's defaults (n_components=256, learning_rate=0.1,
-   batch_size=10) and at batch_size=100, ``--timing-epochs`` passes, ``--repeats`` runs each,
-   median and min; the ratio is scikit-learn's median / ours;
-2. quality of the 256-unit models trained with the full defaults (n_iter=10): test
-   log-likelihood with log Z from AIS (``ais_log_partition``, error bar = 3 standard errors of
-   log Ẑ) and the mean pseudo-log-likelihood (``score_samples``);
-3. exact test log-likelihood (nats/image) with n_components=16, otherwise scikit-learn's
-   defaults, over ``--seeds`` seeds: mean ± standard error for both;
-4. throughput: one CD-1 epoch of ``ebm_helpers.rbm.cd_step`` at batch 100 with 500 hidden
-   units (MNIST-5k), counting 5 matrix products of 2·b·n_v·n_h FLOPs per update (v Wᵀ, h W,
-   v' Wᵀ and two hᵀv), against ``torch.matmul`` timed alone on the same shapes.
+1. speed grid, interleaved: {digits, MNIST-5k} (pixels scaled to [0, 1], float64 as a
+   scikit-learn user passes them) × n_components {16, 64, 256} × batch_size {10, 100}, one
+   epoch of ``fit`` (scikit-learn's other defaults). Every round times each cell once for
+   scikit-learn, once for ours and once for the five CD matrix products alone
+   (``torch.matmul``, float32, same shapes and count), the two estimators in alternating
+   order; the first round is a warm-up and is dropped, the reported time is the median of the
+   ``--repeats`` rounds after it (wall clock, ``time.perf_counter``; CPU time,
+   ``time.process_time``, is stored too). Interleaving matters on a shared machine: load that
+   comes and goes hits both estimators alike instead of one block of runs. The ratio is
+   scikit-learn's median / ours; the throughput fraction is the CD-1 FLOPs (5 products of
+   2·b·n_v·n_h per minibatch) per second of ours divided by those of ``torch.matmul`` alone;
+2. exact test log-likelihood (nats/image, binarised test images) with n_components=16 (the
+   hidden layer is enumerated), scikit-learn's defaults otherwise (10 epochs), batch 10 and
+   100, on binarised digits and MNIST-5k, over ``--seeds`` seeds: mean ± standard error;
+3. AIS test log-likelihood of the 256-unit models (binarised MNIST-5k, 10 epochs, batch 10 and
+   100, ``--seeds`` seeds: one seed is not enough, training at scikit-learn's rate is chaotic
+   and a single run moves by tens of nats with the seed or the BLAS thread count): log Z from
+   ``ais_log_partition`` (its error bar = 3 standard errors of log Ẑ, the largest one
+   reported), and the mean pseudo-log-likelihood (``score_samples``).
 
-Writes ``benchmarks/results/rbm_sklearn.json`` (or ``--out``) and prints a Markdown table.
+Writes ``benchmarks/results/rbm_sklearn.json`` (or ``--out``) and prints Markdown tables.
 """
 
 from __future__ import annotations
@@ -40,15 +47,21 @@ import torch
 from threadpoolctl import threadpool_limits
 
 RESULTS = Path(__file__).resolve().parent / "results" / "rbm_sklearn.json"
+HIDDEN = (16, 64, 256)
+BATCHES = (10, 100)
 
 
-def timed(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return {"median_s": statistics.median(times), "min_s": min(times), "runs_s": times}
+def timed_once(fn):
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w0, time.process_time() - c0
+
+
+def summary(runs):
+    wall = [w for w, _ in runs]
+    cpu = [c for _, c in runs]
+    return {"median_s": statistics.median(wall), "min_s": min(wall),
+            "cpu_median_s": statistics.median(cpu), "runs_s": wall, "cpu_runs_s": cpu}
 
 
 def ais_ll(est, x_test, base, seed, n_chains, n_betas):
@@ -73,20 +86,136 @@ def as_ours(sk_model, n_features):
     return ours
 
 
-def main(argv=None):
+def matmul_epoch(n, n_v, n_h, b):
+    """The five CD-1 products of one epoch alone, float32 ``torch.matmul`` (a closure)."""
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(n_h, n_v, generator=g) * 0.01
+    v = torch.rand(b, n_v, generator=g)
+    h = torch.rand(b, n_h, generator=g)
+    n_batches = (n + b - 1) // b
+
+    def run():
+        for _ in range(n_batches):
+            torch.matmul(v, w.T)  # positive phase, p(h|v)
+            torch.matmul(h, w)  # negative phase, p(v|h)
+            torch.matmul(v, w.T)  # p(h|v⁻)
+            torch.matmul(h.T, v)  # gradient, positive
+            torch.matmul(h.T, v)  # gradient, negative
+
+    return run
+
+
+def speed_grid(data, repeats, quick):
+    from sklearn.neural_network import BernoulliRBM as SkRBM
+
+    from ebm_helpers.sklearn import BernoulliRBM
+
+    cells = [(ds, nh, bs) for ds in data for nh in HIDDEN for bs in BATCHES]
+    runs = {c: {"sklearn": [], "ours": [], "matmul": []} for c in cells}
+    for rnd in range(repeats + 1):  # round 0 is the warm-up
+        for i, (ds, nh, bs) in enumerate(cells):
+            x = data[ds]
+
+            def fit(cls, nh=nh, bs=bs, x=x, seed=rnd):
+                return lambda: cls(n_components=nh, batch_size=bs, n_iter=1,
+                                   random_state=seed).fit(x)
+
+            order = [("sklearn", fit(SkRBM)), ("ours", fit(BernoulliRBM))]
+            if (rnd + i) % 2:
+                order.reverse()
+            order.append(("matmul", matmul_epoch(x.shape[0], x.shape[1], nh, bs)))
+            for name, fn in order:
+                t = timed_once(fn)
+                if rnd:
+                    runs[(ds, nh, bs)][name].append(t)
+        print(f"round {rnd}/{repeats} done", flush=True)
+    grid = {}
+    for (ds, nh, bs), r in runs.items():
+        n, n_v = data[ds].shape
+        flops = 5 * 2 * n * n_v * nh
+        s = {k: summary(v) for k, v in r.items()}
+        grid[f"{ds}/h{nh}/b{bs}"] = {
+            "dataset": ds, "n_components": nh, "batch_size": bs, "flops_per_epoch": flops,
+            **s,
+            "ratio_sklearn_over_ours": s["sklearn"]["median_s"] / s["ours"]["median_s"],
+            "ratio_cpu": s["sklearn"]["cpu_median_s"] / s["ours"]["cpu_median_s"],
+            "ours_gflops": flops / s["ours"]["median_s"] / 1e9,
+            "matmul_gflops": flops / s["matmul"]["median_s"] / 1e9,
+            "fraction_of_matmul": s["matmul"]["median_s"] / s["ours"]["median_s"],
+        }
+    return grid
+
+
+def exact_ll(data_bin, seeds, n_iter):
+    from sklearn.neural_network import BernoulliRBM as SkRBM
+
+    from ebm_helpers.sklearn import BernoulliRBM
+
+    out = {}
+    for ds, (x_train, x_test) in data_bin.items():
+        for bs in BATCHES:
+            lls = {"sklearn": [], "ours": []}
+            for seed in range(seeds):
+                for name, cls in (("sklearn", SkRBM), ("ours", BernoulliRBM)):
+                    m = cls(n_components=16, batch_size=bs, n_iter=n_iter,
+                            random_state=seed).fit(x_train)
+                    helper = m if name == "ours" else as_ours(m, x_train.shape[1])
+                    lls[name].append(float(helper.log_likelihood(x_test).mean()))
+            res = {n: {"per_seed": v, "mean": float(np.mean(v)),
+                       "sem": float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0}
+                   for n, v in lls.items()}
+            out[f"{ds}/h16/b{bs}"] = res
+            print(f"exact LL {ds} b{bs}: sklearn {res['sklearn']['mean']:.3f}, "
+                  f"ours {res['ours']['mean']:.3f}", flush=True)
+    return out
+
+
+def ais_quality(x_train, x_test, n_iter, seeds, chains, betas):
     from sklearn.neural_network import BernoulliRBM as SkRBM
 
     from ebm_helpers import rbm as R
-    from ebm_helpers.data import load_mnist5k
     from ebm_helpers.sklearn import BernoulliRBM
+
+    base = R.base_rate_log_odds(torch.from_numpy(x_train))
+    out = {}
+    for bs in BATCHES:
+        res = {"sklearn": [], "ours": []}
+        for seed in range(seeds):
+            for name, cls in (("sklearn", SkRBM), ("ours", BernoulliRBM)):
+                w0 = time.perf_counter()
+                m = cls(batch_size=bs, n_iter=n_iter, random_state=seed).fit(x_train)
+                fit_s = time.perf_counter() - w0
+                helper = m if name == "ours" else as_ours(m, x_train.shape[1])
+                r = ais_ll(helper, x_test, base, seed, chains, betas)
+                r["fit_s"] = fit_s
+                r["pseudo_ll"] = float(
+                    helper.set_params(random_state=seed).score_samples(x_test).mean())
+                res[name].append(r)
+        summ = {}
+        for name, runs in res.items():
+            lls = [r["test_ll"] for r in runs]
+            summ[name] = {
+                "per_seed": runs, "mean": float(np.mean(lls)),
+                "sem": float(np.std(lls, ddof=1) / np.sqrt(len(lls))) if len(lls) > 1 else 0.0,
+                "max_ais_error_bar": max(r["ais_error_bar"] for r in runs),
+                "pseudo_ll_mean": float(np.mean([r["pseudo_ll"] for r in runs])),
+            }
+        out[f"mnist5k/h256/b{bs}"] = summ
+        print(f"AIS LL b{bs}: sklearn {summ['sklearn']['mean']:.2f}, "
+              f"ours {summ['ours']['mean']:.2f}", flush=True)
+    return out
+
+
+def main(argv=None):
+    from ebm_helpers.data import load_digits, load_mnist5k
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--threads", type=int, default=os.cpu_count())
-    p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--timing-epochs", type=int, default=1)
+    p.add_argument("--repeats", type=int, default=5, help="timed rounds after the warm-up")
     p.add_argument("--seeds", type=int, default=3)
     p.add_argument("--ais-chains", type=int, default=100)
     p.add_argument("--ais-betas", type=int, default=1000)
+    p.add_argument("--skip-quality", action="store_true", help="speed grid only")
     p.add_argument("--quick", action="store_true", help="small smoke run")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
@@ -94,134 +223,58 @@ def main(argv=None):
     threadpool_limits(args.threads)
     print(f"torch threads = {torch.get_num_threads()} (NumPy BLAS limited to the same)")
 
-    d = load_mnist5k(binarize=True)
-    x_train = d.x_train.numpy().astype(np.float64)
-    x_test = d.x_test.numpy().astype(np.float64)
+    def arrays(d):
+        return d.x_train.numpy().astype(np.float64), d.x_test.numpy().astype(np.float64)
+
+    digits, mnist = arrays(load_digits()), arrays(load_mnist5k())
+    digits_bin, mnist_bin = arrays(load_digits(binarize=True)), arrays(load_mnist5k(binarize=True))
     if args.quick:
-        x_train, x_test = x_train[:800], x_test[:200]
-    n_iter_full = 2 if args.quick else 10
+        mnist, mnist_bin = ((a[:800], b[:200]) for a, b in (mnist, mnist_bin))
+    n_iter = 2 if args.quick else 10
     out = {
         "machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
                     "torch": torch.__version__, "threads": torch.get_num_threads()},
-        "data": f"binarised MNIST-5k, train {x_train.shape}, test {x_test.shape}, float64",
+        "data": {"speed": f"digits {digits[0].shape}, MNIST-5k {mnist[0].shape}, pixels in "
+                          "[0, 1], float64",
+                 "likelihood": "the same images binarised (pixel ≥ 0.5), float64"},
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
-    rows = []
-
-    # 1. speed
-    speed = {}
-    for bs in (10, 100):
-        res = {}
-        for name, cls in (("sklearn", SkRBM), ("ours", BernoulliRBM)):
-            def fit(cls=cls, bs=bs):
-                cls(batch_size=bs, n_iter=args.timing_epochs, random_state=0).fit(x_train)
-            fit()  # warm-up (imports, allocator, thread pools)
-            res[name] = timed(fit, args.repeats)
-        res["ratio_sklearn_over_ours"] = res["sklearn"]["median_s"] / res["ours"]["median_s"]
-        speed[f"batch_{bs}"] = res
-        rows.append((f"fit time, 256 hidden, batch {bs}, {args.timing_epochs} epoch(s) "
-                     "[median (min) s]",
-                     f"{res['sklearn']['median_s']:.2f} ({res['sklearn']['min_s']:.2f})",
-                     f"{res['ours']['median_s']:.2f} ({res['ours']['min_s']:.2f})",
-                     f"{res['ratio_sklearn_over_ours']:.2f}×"))
-        print(rows[-1], flush=True)
-    out["speed"] = speed
-
-    # 2. quality of the 256-unit models (AIS)
-    base = R.base_rate_log_odds(torch.from_numpy(x_train))
-    quality = {}
-    for bs in (10, 100):
-        res = {}
-        for name, cls in (("sklearn", SkRBM), ("ours", BernoulliRBM)):
-            t0 = time.perf_counter()
-            m = cls(batch_size=bs, n_iter=n_iter_full, random_state=0).fit(x_train)
-            fit_s = time.perf_counter() - t0
-            helper = m if name == "ours" else as_ours(m, x_train.shape[1])
-            r = ais_ll(helper, x_test, base, 0, args.ais_chains, args.ais_betas)
-            r["fit_s"] = fit_s
-            r["pseudo_ll"] = float(helper.set_params(random_state=0).score_samples(x_test).mean())
-            res[name] = r
-        quality[f"batch_{bs}"] = res
-        rows.append((f"test LL (AIS ± 3 s.e.), 256 hidden, batch {bs}, {n_iter_full} epochs",
-                     f"{res['sklearn']['test_ll']:.2f} ± {res['sklearn']['ais_error_bar']:.2f}",
-                     f"{res['ours']['test_ll']:.2f} ± {res['ours']['ais_error_bar']:.2f}",
-                     f"{res['ours']['test_ll'] - res['sklearn']['test_ll']:+.2f}"))
-        print(rows[-1], flush=True)
-        rows.append((f"pseudo-LL (score_samples), batch {bs}",
-                     f"{res['sklearn']['pseudo_ll']:.2f}", f"{res['ours']['pseudo_ll']:.2f}",
-                     f"{res['ours']['pseudo_ll'] - res['sklearn']['pseudo_ll']:+.2f}"))
-        rows.append((f"fit time, 256 hidden, batch {bs}, {n_iter_full} epochs (1 run) [s]",
-                     f"{res['sklearn']['fit_s']:.2f}", f"{res['ours']['fit_s']:.2f}",
-                     f"{res['sklearn']['fit_s'] / res['ours']['fit_s']:.2f}×"))
-        print(rows[-2], rows[-1], flush=True)
-    out["quality_256"] = quality
-
-    # 3. exact log-likelihood with 16 hidden units
-    exact = {}
-    for bs in (10, 100):
-        lls = {"sklearn": [], "ours": []}
-        for seed in range(args.seeds):
-            for name, cls in (("sklearn", SkRBM), ("ours", BernoulliRBM)):
-                m = cls(n_components=16, batch_size=bs, n_iter=n_iter_full,
-                        random_state=seed).fit(x_train)
-                helper = m if name == "ours" else as_ours(m, x_train.shape[1])
-                lls[name].append(float(helper.log_likelihood(x_test).mean()))
-        res = {n: {"per_seed": v, "mean": float(np.mean(v)),
-                   "sem": float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0}
-               for n, v in lls.items()}
-        exact[f"batch_{bs}"] = res
-        s, o = res["sklearn"], res["ours"]
-        rows.append((f"exact test LL, 16 hidden, batch {bs}, {args.seeds} seeds (mean ± s.e.)",
-                     f"{s['mean']:.2f} ± {s['sem']:.2f}", f"{o['mean']:.2f} ± {o['sem']:.2f}",
-                     f"{o['mean'] - s['mean']:+.2f}"))
-        print(rows[-1], flush=True)
-    out["exact_ll_16"] = exact
-
-    # 4. GFLOP/s of a CD-1 epoch vs torch.matmul alone
-    n_h, b = 500, 100
-    xt = torch.from_numpy(x_train).float()
-    n, n_v = xt.shape
-    g = torch.Generator().manual_seed(0)
-    model = R.RBM(n_v, n_h, generator=g)
-    n_batches = (n + b - 1) // b
-    flops = 5 * 2 * n * n_v * n_h  # per epoch (the last batch may be smaller: rows sum to n)
-
-    def epoch():
-        vel = None
-        for s in range(0, n, b):
-            vel = R.cd_step(model, xt[s : s + b], 0.01, generator=g, velocity=vel).velocity
-
-    w = model.W.detach().clone()
-    v, h = xt[:b].contiguous(), torch.rand(b, n_h, generator=g)
-
-    def matmuls():
-        for _ in range(n_batches):
-            torch.matmul(v, w.T)  # positive phase
-            torch.matmul(h, w)  # negative phase, p(v|h)
-            torch.matmul(v, w.T)  # p(h|v')
-            torch.matmul(h.T, v)  # gradient, positive
-            torch.matmul(h.T, v)  # gradient, negative
-
-    epoch()
-    matmuls()
-    t_cd = timed(epoch, args.repeats)
-    t_mm = timed(matmuls, args.repeats)
-    gf_cd = flops / t_cd["median_s"] / 1e9
-    gf_mm = flops / t_mm["median_s"] / 1e9
-    out["gflops"] = {"shape": f"batch {b}, n_v {n_v}, n_h {n_h}, float32, CD-1 (persistent=False)",
-                     "flops_per_epoch": flops, "cd_epoch": t_cd, "matmul_only": t_mm,
-                     "cd_gflops": gf_cd, "matmul_gflops": gf_mm, "fraction": gf_cd / gf_mm}
-    rows.append((f"GFLOP/s, CD-1 epoch vs matmul alone ({b}×{n_v}×{n_h}, float32)",
-                 f"matmul {gf_mm:.1f}", f"cd_step {gf_cd:.1f}", f"{gf_cd / gf_mm:.0%}"))
-    print(rows[-1], flush=True)
+    grid = speed_grid({"digits": digits[0], "mnist5k": mnist[0]}, args.repeats, args.quick)
+    out["speed_grid"] = grid
+    if not args.skip_quality:
+        out["exact_ll_16"] = exact_ll({"digits": digits_bin, "mnist5k": mnist_bin}, args.seeds,
+                                      n_iter)
+        out["ais_256"] = ais_quality(*mnist_bin, n_iter, args.seeds, args.ais_chains,
+                                     args.ais_betas)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2))
     print(f"\nthreads: {torch.get_num_threads()}; results written to {args.out}\n")
-    print("| measure | scikit-learn | ebm_helpers | ours vs sklearn |")
+    print(f"Speed, one epoch of fit, median of {args.repeats} interleaved rounds (wall s):\n")
+    print("| data | hidden | batch | scikit-learn | ebm_helpers | sklearn / ours (wall) "
+          "| (CPU) | ours GFLOP/s | matmul GFLOP/s | fraction of matmul |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in grid.values():
+        print(f"| {r['dataset']} | {r['n_components']} | {r['batch_size']} "
+              f"| {r['sklearn']['median_s']:.3f} | {r['ours']['median_s']:.3f} "
+              f"| {r['ratio_sklearn_over_ours']:.2f}× | {r['ratio_cpu']:.2f}× "
+              f"| {r['ours_gflops']:.2f} | {r['matmul_gflops']:.2f} "
+              f"| {r['fraction_of_matmul']:.0%} |")
+    if args.skip_quality:
+        return
+    print("\n| test log-likelihood (nats/image) | scikit-learn | ebm_helpers | ours − sklearn |")
     print("|---|---|---|---|")
-    for r in rows:
-        print("| " + " | ".join(r) + " |")
+    for key, r in out["exact_ll_16"].items():
+        s, o = r["sklearn"], r["ours"]
+        print(f"| exact, {key}, {args.seeds} seeds (mean ± s.e.) | {s['mean']:.2f} ± "
+              f"{s['sem']:.2f} | {o['mean']:.2f} ± {o['sem']:.2f} | {o['mean'] - s['mean']:+.2f} |")
+    for key, r in out["ais_256"].items():
+        s, o = r["sklearn"], r["ours"]
+        print(f"| AIS, {key}, {n_iter} epochs, {args.seeds} seeds (mean ± s.e.; AIS error bar "
+              f"≤ {max(s['max_ais_error_bar'], o['max_ais_error_bar']):.2f}) | {s['mean']:.2f} ± "
+              f"{s['sem']:.2f} | {o['mean']:.2f} ± {o['sem']:.2f} | {o['mean'] - s['mean']:+.2f} |")
+        print(f"| pseudo-LL (score_samples), {key} | {s['pseudo_ll_mean']:.2f} "
+              f"| {o['pseudo_ll_mean']:.2f} | {o['pseudo_ll_mean'] - s['pseudo_ll_mean']:+.2f} |")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ energy distance, TV/KL, AUROC, calibration), ``plotting`` (the figure style), ``
 (interactive explorers), ``data`` (offline datasets), ``hopfield`` (Hopfield networks),
 ``boltzmann_machine`` (tiny fully connected Boltzmann machines by exact enumeration), ``rbm``
 (Bernoulli RBMs and CD-k/PCD training), ``partition`` (exact enumeration and annealed
-importance sampling), ``sklearn`` (a scikit-learn ``BernoulliRBM`` drop-in), ``dbn`` (deep
+importance sampling), ``sklearn`` (a scikit-learn ``BernoulliRBM`` drop-in) with ``pcd_cpu``
+(its float32 CPU training loop), ``dbn`` (deep
 belief networks: greedy stacking, fine-tuning, generation), ``cf`` (softmax RBMs for ratings,
 with baselines), ``ebm`` (neural energies trained with short-run Langevin and a replay buffer;
 JEM), ``score`` (score matching and annealed Langevin), ``diffusion`` (DDPM/DDIM),

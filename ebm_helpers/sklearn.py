@@ -1,14 +1,17 @@
-"""A scikit-learn compatible Bernoulli RBM that trains on the torch core of ``ebm_helpers.rbm``.
+"""A scikit-learn compatible Bernoulli RBM (float32 NumPy or the torch core of ``ebm_helpers.rbm``).
 
 ``BernoulliRBM`` is a drop-in for ``sklearn.neural_network.BernoulliRBM`` (scikit-learn 1.9):
 the same constructor parameters and defaults, methods (``fit``, ``partial_fit``, ``transform``,
 ``fit_transform``, ``score_samples``, ``gibbs``, ``get_feature_names_out``, ``get/set_params``),
 fitted attributes (``components_``, ``intercept_hidden_``, ``intercept_visible_``,
 ``h_samples_``, ``n_features_in_``, ``feature_names_in_``) and input validation, so it works in a
-``Pipeline`` and passes ``sklearn.utils.estimator_checks.check_estimator``. Training runs in
-torch (CPU or CUDA) on the ``ebm_helpers.rbm.RBM`` module: PCD (the default, scikit-learn's
-algorithm) by ``_pcd_step`` below, whose chains are hidden states as in scikit-learn, and CD-k
-(``persistent=False``) by the shared update ``ebm_helpers.rbm.cd_step``.
+``Pipeline`` and passes ``sklearn.utils.estimator_checks.check_estimator``. With
+scikit-learn's algorithm on the CPU (PCD-1, no momentum, no weight decay: the defaults)
+training runs in float32 NumPy by ``ebm_helpers.pcd_cpu.CpuPCD`` (three matrix products per
+minibatch instead of five, the biases folded into them); otherwise in torch (CPU or CUDA) on
+the ``ebm_helpers.rbm.RBM`` module: PCD by ``_pcd_step`` below, whose chains are hidden states
+as in scikit-learn, and CD-k (``persistent=False``) by the shared update
+``ebm_helpers.rbm.cd_step``.
 
 What is the same as scikit-learn (with its defaults):
 
@@ -26,13 +29,18 @@ What is the same as scikit-learn (with its defaults):
 * ``transform`` = p(h = 1 | v) = σ(X Wᵀ + c), ``gibbs`` (one block-Gibbs step with
   ``random_state_``, boolean result), computed with NumPy as scikit-learn does (identical
   numbers for identical parameters and random state);
-* dtypes: ``fit`` keeps float32/float64 input in that precision; ``partial_fit`` starts in
-  float64; sparse CSR input is accepted everywhere (densified minibatch by minibatch).
+* dtypes: the fitted attributes and ``transform`` keep float32/float64 input in that
+  precision (``partial_fit`` starts in float64); sparse CSR input is accepted everywhere
+  (densified minibatch by minibatch). On the CPU fast path the arithmetic of training is
+  float32 whatever the input (the test log-likelihood is as good as scikit-learn's float64,
+  measured by ``benchmarks/bench_rbm_sklearn.py``); ``transform``, ``gibbs`` and
+  ``score_samples`` compute in the input's precision, as scikit-learn does.
 
 Deliberate differences (documented, measured in tests/test_sklearn.py):
 
 * the random numbers of the Gibbs sampling during training come from a torch generator seeded
-  from ``random_state``: runs are reproducible, but not bit-identical to scikit-learn's;
+  from ``random_state``: runs are reproducible, but not bit-identical to scikit-learn's (nor
+  between the CPU fast path and the torch path);
 * a minibatch smaller than ``batch_size`` (the last one of an epoch, or a ``partial_fit`` call)
   averages its positive and its negative statistics separately; scikit-learn divides both sums
   by the minibatch size, which over-weights the negative phase of a short last batch by
@@ -79,6 +87,7 @@ from torch import nn
 
 from . import config
 from .partition import _bernoulli
+from .pcd_cpu import CpuPCD
 from .rbm import RBM, _cd_step, _log_z_value
 
 __all__ = ["BernoulliRBM"]
@@ -481,6 +490,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         """``epochs`` passes over X in minibatches (fit), or one update on all of X
         (partial_fit); updates the fitted attributes in place, returns the momentum buffers."""
         device = self._device()
+        if (device.type == "cpu" and self.persistent and self.k == 1 and self.momentum == 0
+                and self.weight_decay == 0 and velocity is None):
+            self._train_cpu(X, generator, epochs, fit_mode)
+            return None
         rbm = self._module(device)
         dtype = rbm.W.dtype
         h = torch.as_tensor(np.asarray(self.h_samples_), dtype=dtype, device=device)
@@ -521,6 +534,45 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         if steps:
             self.h_samples_ = h.cpu().numpy()
         return velocity
+
+    def _train_cpu(self, X, generator, epochs, fit_mode):
+        """scikit-learn's PCD-1 on the CPU: float32 NumPy with three products per minibatch
+        (``ebm_helpers.pcd_cpu``); the fitted attributes keep their dtype (float64 or float32)."""
+        h = np.asarray(self.h_samples_)
+        if h.ndim != 2 or h.shape[1] != self.n_components:
+            raise ValueError(
+                f"h_samples_ must have shape (n_chains, {self.n_components}), got {h.shape}"
+            )
+        dtype = self.components_.dtype
+        pcd = CpuPCD(self.components_, self.intercept_visible_, self.intercept_hidden_, h,
+                     float(self.learning_rate), generator)
+        batch_size = self.batch_size if fit_mode else X.shape[0]
+
+        def write_back():
+            self.components_ = pcd.W.astype(dtype)
+            self.intercept_hidden_ = pcd.c.astype(dtype)
+            self.intercept_visible_ = pcd.b.astype(dtype)
+
+        begin = time.time()
+        for iteration in range(1, epochs + 1):
+            pcd.epoch(X, batch_size)
+            if not pcd.finite():
+                raise RuntimeError(
+                    "RBM training diverged: the weights became NaN or infinite. The learning "
+                    f"rate is probably too high (learning_rate = {self.learning_rate:g}); lower "
+                    "it (e.g. 10×) and fit again."
+                )
+            if fit_mode and self.verbose:
+                write_back()
+                end = time.time()
+                print(
+                    f"[{type(self).__name__}] Iteration {iteration}, pseudo-likelihood = "
+                    f"{self.score_samples(X).mean():.2f}, time = {end - begin:.2f}s"
+                )
+                begin = end
+        if epochs and X.shape[0]:
+            write_back()
+            self.h_samples_ = pcd.h_chain.astype(dtype)
 
     # ---- extras ------------------------------------------------------------------------------
 
