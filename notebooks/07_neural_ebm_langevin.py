@@ -597,8 +597,13 @@ plt.show()
 # signal only ever compares data and samples *within* each basin. The relative depth of the
 # wells — which decides the mode weights of $e^{-E}$ — is never tested, and drifts freely.
 # The buffer's mode shares are right anyway because its chains stay in the basin they fell
-# into. "Samples look right" and "the density is right" are different claims, and short-run
-# training (Nijkamp et al. 2019, 2020) only delivers the first.
+# into — and on this symmetric ring, where every mode has weight 1/8 and fresh chains start
+# uniformly in a box centred on the ring, equal shares are roughly what symmetry alone
+# delivers, not evidence that the sampler learned the weights. A target with unequal mode
+# weights would test that (not run here; the 3-component mixture of section 2 shows where
+# Langevin chains do reach unequal weights: when the components overlap). "Samples look
+# right" and "the density is right" are different claims, and short-run training (Nijkamp
+# et al. 2019, 2020) only delivers the first.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What the replay buffer changes
