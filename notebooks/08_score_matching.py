@@ -68,13 +68,13 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from ebm_helpers import config, energies, plotting, samplers, score, widgets
+from ebm_helpers import checks, config, energies, plotting, samplers, score, widgets
 
 plotting.apply_style()
 config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
-print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
+print(config.notebook_header("08_score_matching"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The score, and why it does not need $Z$
@@ -252,22 +252,31 @@ for vr in [False, True]:
     print(f"SSM{'-VR' if vr else '   '}: ours = {float(ours):.6f}, package = {float(helper):.6f}")
     assert torch.allclose(ours, helper, atol=1e-6)
 
-# unbiased: averaged over many directions, the sliced objective is the exact one
-exact = float(score.exact_score_matching_loss(net, data[:512]).detach())
+# unbiased: averaged over many directions, the sliced objective is the exact one. On the
+# *trained* exact-SM network of section 2: an untrained one has a score near 0, where the
+# sampled square (vᵀs)² that SSM-VR removes has nothing to add variance with.
+trained = models["exact SM"]
+exact = float(score.exact_score_matching_loss(trained, data[:512]).detach())
+spread = {}
 for vr in [False, True]:
     per = score.sliced_score_matching_loss(
-        net, data[:512].repeat(200, 1), variance_reduction=vr, reduction="none",
+        trained, data[:512].repeat(200, 1), variance_reduction=vr, reduction="none",
         generator=torch.Generator().manual_seed(5)).detach()
     se = float(per.std()) / math.sqrt(per.numel())
+    spread[vr] = float(per.std())
     print(f"SSM{'-VR' if vr else '   '} averaged over 200 directions per point: "
           f"{float(per.mean()):.4f} ± {se:.4f} (exact {exact:.4f}); "
-          f"single-direction std {float(per.std()):.3f}")
+          f"single-direction std {spread[vr]:.3f}")
     assert abs(float(per.mean()) - exact) < 5 * se
+assert spread[True] < spread[False]  # the variance reduction, measured
+print(f"std ratio SSM-VR / SSM on the trained network: {spread[True] / spread[False]:.2f}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Same numbers as the package, same random directions. Averaged over many directions, both
-# sliced objectives match the exact one within their standard error, and the spread of a
-# single-direction estimate is smaller for SSM-VR: it samples only the trace. Train both:
+# sliced objectives match the exact one within their standard error, and on the trained
+# network the spread of a single-direction estimate is smaller for SSM-VR (asserted; the ratio
+# is printed): it samples only the trace. The spread includes the variation between data
+# points, which both estimates share. Train both:
 
 # %% slideshow={"slide_type": "-"}
 fit("sliced SM", "ssm", seed=3)
@@ -286,7 +295,16 @@ fit("sliced SM-VR", "ssm_vr", seed=3)
 #
 # because $\nabla \log p_\sigma(\tilde x) = \mathbb E[\nabla_{\tilde x}\log q_\sigma(\tilde x
 # \mid x) \mid \tilde x]$ and a regression onto a noisy target has the same minimiser as onto
-# its conditional mean. The target is the score of the Gaussian kernel,
+# its conditional mean. The identity takes one line: with
+# $p_\sigma(\tilde x) = \int q_\sigma(\tilde x \mid x)\,p(x)\,dx$,
+#
+# $$\nabla \log p_\sigma(\tilde x) = \frac{\int \nabla_{\tilde x} q_\sigma(\tilde x\mid x)\,
+#   p(x)\,dx}{p_\sigma(\tilde x)} = \int \nabla_{\tilde x}\log q_\sigma(\tilde x\mid x)\,
+#   \underbrace{\frac{q_\sigma(\tilde x\mid x)\,p(x)}{p_\sigma(\tilde x)}}_{p(x \mid
+#   \tilde x)\text{ (Bayes)}}\,dx ,$$
+#
+# using $\nabla q = q\,\nabla\log q$. (Notebook 09 uses the same identity for its noise
+# predictor.) The target is the score of the Gaussian kernel,
 # $\nabla_{\tilde x}\log q_\sigma(\tilde x\mid x) = -(\tilde x - x)/\sigma^2 = -z/\sigma$:
 #
 # $$J_{\text{DSM}}(\theta) = \tfrac12\,\mathbb E_{x, z}\big|s_\theta(x + \sigma z)
@@ -726,6 +744,55 @@ display(fig)
 # $\mathbb E_p[\tfrac12|\nabla E_\theta|^2 - \Delta E_\theta]$ — Hyvärinen's original form —
 # and training differentiates the network three times.
 # </details>
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **5. The denoising score matching loss (checked).** Write `dsm_given_noise(score_fn, x, sigma, z)`
+# for a batch `x` (n, 2), a noise level σ and the standard normal noise `z` (n, 2), given so that
+# your loss and the package's see the same numbers: the σ²-weighted loss
+# $\tfrac12\,\overline{\lvert\sigma\,s(x + \sigma z) + z\rvert^2}$.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# def dsm_given_noise(score_fn, x, sigma, z):
+#     x_noisy = x + sigma * z
+#     return (0.5 * ((sigma * score_fn(x_noisy) + z) ** 2).sum(1)).mean()
+# ```
+# The target of $s$ is $-z/\sigma$ (the score of the Gaussian kernel), so the sign inside the
+# square is $+z$; multiplying by $\sigma^2$ is the weighting $\lambda(\sigma) = \sigma^2$.
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def dsm_given_noise(score_fn, x, sigma, z):
+    raise NotImplementedError  # your code here
+
+
+checks.dsm_loss(dsm_given_noise)
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **6. Sliced score matching, variance-reduced (checked).** Write `ssm_vr_loss(score_fn, x, v)`
+# with one direction per point in `v` (n, 2): the batch mean of
+# $v^\top\nabla_x s(x)\,v + \tfrac12\lvert s(x)\rvert^2$, with one backward pass.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# def ssm_vr_loss(score_fn, x, v):
+#     x = x.detach().requires_grad_(True)
+#     s = score_fn(x)
+#     vjv = (torch.autograd.grad((s * v).sum(), x, create_graph=True)[0] * v).sum(1)
+#     return (vjv + 0.5 * (s ** 2).sum(1)).mean()
+# ```
+# `create_graph=True` keeps the loss differentiable with respect to the network's parameters;
+# replacing $\lvert s\rvert^2$ by $(v^\top s)^2$ gives plain SSM, unbiased but noisier.
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def ssm_vr_loss(score_fn, x, v):
+    raise NotImplementedError  # your code here
+
+
+checks.ssm_vr_loss(ssm_vr_loss)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References

@@ -74,13 +74,13 @@ import numpy as np
 import torch
 from IPython.display import display
 
-from ebm_helpers import config, data, diffusion, energies, metrics, plotting, widgets
+from ebm_helpers import checks, config, data, diffusion, energies, metrics, plotting, widgets
 
 plotting.apply_style()
 config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
-print(f"mode: {'fast' if FAST else 'full'}; device: cpu (all tensors here are small)")
+print(config.notebook_header("09_diffusion_models"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The forward process: noise in T small steps
@@ -147,12 +147,13 @@ for t in range(1, T + 1):  # the chain, one small step at a time
 # After 10, 100, 300 and 1000 steps the iterated chain and the one-line formula agree with each
 # other and with the theory, within the sampling error printed beside them. Moments alone
 # would miss a wrong *shape* (at $t = 10$ the data are still eight sharp blobs), so the last
-# check compares the whole distributions: the maximum mean discrepancy (MMD, section 4) between
+# check compares the whole distributions: the maximum mean discrepancy (MMD; defined in notebook
+# 07, section 2, and recalled in section 4) between
 # the chain and the closed form at $t = 10$, next to the MMD between two independent runs of
 # the closed form (which differ only by sampling noise).
 
 # %% slideshow={"slide_type": "-"}
-BANDWIDTH = 0.5  # one fixed kernel width for every MMD in this notebook (section 4 says why)
+BANDWIDTH = metrics.TOY_BANDWIDTH  # h = 0.5, the collection's width for its 2-D toys (07, §2)
 
 
 def mmd2(a, b, bandwidth=BANDWIDTH):
@@ -387,9 +388,10 @@ plt.show()
 #
 # - **The bandwidth.** The usual median heuristic sets $h$ to the median distance between
 #   points, here the scale of the whole ring of radius 2 (printed below). A kernel that wide
-#   sees the ring but hardly the shape of each mode. We fix $h = 0.5$ for every comparison in this
-#   notebook: about three mode widths ($\sigma = 0.15$) and a third of the gap between
-#   neighbouring modes, so mode widths, missing modes and mass between the modes all count.
+#   sees the ring but hardly the shape of each mode. We fix $h = 0.5$ for every comparison in
+#   this notebook (`metrics.TOY_BANDWIDTH`, the width notebook 07 uses on the same density):
+#   about three mode widths ($\sigma = 0.15$) and a third of the gap between neighbouring
+#   modes, so mode widths, missing modes and mass between the modes all count.
 #   MMD² values are only comparable at the same $h$.
 # - **The statistic.** One MMD² between `n_eval` model samples and `n_eval` exact samples is
 #   noisy, so we measure `n_compare` times, each on its own model samples against its own
@@ -404,7 +406,8 @@ plt.show()
 #   mostly from how each sample happens to split among the 8 modes, a multinomial fluctuation
 #   that the kernel at this width sees well. A typical value such as the mean of
 #   $|\mathrm{MMD}^2|$ understates those tails, so we define the **floor as
-#   the 95th percentile** of the repeats: exact sampling exceeds it only one time in twenty.
+#   the 95th percentile** of the signed repeats: exact sampling exceeds it only one time in
+#   twenty (`metrics.mmd_floor`, the collection's one convention, as in notebook 07).
 #   A model within 3× the floor is within a small factor of what pure chance produces at this
 #   sample size.
 #
@@ -428,9 +431,8 @@ def mmd2_mean(samples, bandwidth=BANDWIDTH):
     return float(np.mean([mmd2(samples[c], reference[c], bandwidth) for c in chunks]))
 
 
-null = np.array([mmd2_mean(density.sample(n_compare * n_eval, generator))
-                 for _ in range(n_repeats)])
-floor = float(np.quantile(null, 0.95))
+floor, null = metrics.mmd_floor(density.sample, n_eval, BANDWIDTH, n_repeats,
+                                n_compare=n_compare, generator=generator)
 gauss_fit = (torch.randn(n_compare * n_eval, 2, generator=generator)
              @ torch.linalg.cholesky(torch.cov(train_2d.T)).T + train_2d.mean(0))
 oracle_samples = diffusion.ddpm_sample(oracle, schedule, x_T, torch.Generator().manual_seed(4))
@@ -558,6 +560,35 @@ plt.show()
 # $x_t$ says almost nothing about $\varepsilon$, the optimal $\varepsilon^*$ is close to 0,
 # and the network's small absolute errors are large relative to it. Those levels move the
 # samples very little, which is why the samples are fine anyway.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### From the discrete chain to continuous time (a short primer)
+#
+# The forward step $x_t = \sqrt{1-\beta_t}\,x_{t-1} + \sqrt{\beta_t}\,z$ with small $\beta_t$
+# is a time step of a stochastic differential equation. Put the $T$ levels on a clock
+# $\tau = t/T \in [0, 1]$ with $\Delta\tau = 1/T$ and write $\beta_t = \beta(\tau)\,\Delta\tau$.
+# Since $\sqrt{1 - \beta\Delta\tau} \approx 1 - \tfrac12\beta\Delta\tau$,
+#
+# $$x_t - x_{t-1} \approx -\tfrac12\beta(\tau)\,x_{t-1}\,\Delta\tau
+#   + \sqrt{\beta(\tau)}\,\sqrt{\Delta\tau}\,z ,$$
+#
+# the Euler–Maruyama step of $dx = f(x, \tau)\,d\tau + g(\tau)\,dW$ with drift
+# $f = -\tfrac12\beta(\tau)\,x$ and diffusion $g = \sqrt{\beta(\tau)}$ (the
+# "variance-preserving" SDE of Song et al. 2021; $dW$ is Brownian motion, increments
+# $\sqrt{\Delta\tau}\,z$). Two facts about such an SDE are all the sampler needs:
+#
+# - **Time reversal** (Anderson 1982): run backwards in time, the same marginals $p_\tau$ are
+#   produced by $dx = \big[f - g^2\,\nabla_x\log p_\tau(x)\big]d\tau + g\,d\bar W$. The only
+#   unknown is the score $\nabla_x \log p_\tau$ — exactly what the noise predictor estimates.
+# - **The probability-flow ODE**: $dx = \big[f - \tfrac12 g^2\,\nabla_x\log p_\tau(x)\big]d\tau$,
+#   with no noise at all, moves a cloud of points through the *same* marginals $p_\tau$. The
+#   reason is notebook 07's Fokker–Planck equation: the density of the SDE obeys
+#   $\partial_\tau p = -\nabla\cdot(f p) + \tfrac12 g^2\Delta p$, and since
+#   $\Delta p = \nabla\cdot(p\,\nabla\log p)$ the diffusion term equals the transport term
+#   $-\nabla\cdot\big(-\tfrac12 g^2 p\,\nabla\log p\big)$ of a deterministic flow.
+#
+# DDIM with $\eta = 0$ (section 6) is a discretisation of that ODE (Song, Meng & Ermon 2021),
+# which is why it can take large steps and is deterministic.
 #
 # The score view also explains the sampler. Expand the ancestral mean with
 # $\hat\varepsilon = -\sqrt{1-\bar\alpha_t}\,\hat s$: to first order in $\beta_t$,
@@ -954,6 +985,53 @@ widgets.diffusion_explorer(exact_2d[:explore_n], explore_noise, schedule, explor
 # mode shrink towards the floor. A single number hides what its kernel cannot see; fix the
 # bandwidth before comparing, and choose it at the scale of the structure you care about.
 # </details>
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **5. Forward noising in closed form (checked).** Write `forward_noising(x0, t, noise,
+# schedule)` returning $x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\varepsilon$
+# for an integer step $t$, using `schedule.alpha_bar` (index $t$; index 0 is 1).
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# def forward_noising(x0, t, noise, schedule):
+#     ab = schedule.alpha_bar[t]
+#     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+# ```
+# Using $\alpha_t$ instead of $\bar\alpha_t = \prod_{s \le t}\alpha_s$ is right only at $t = 1$.
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def forward_noising(x0, t, noise, schedule):
+    raise NotImplementedError  # your code here
+
+
+checks.forward_noising(forward_noising)
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **6. The posterior mean (checked).** Write `posterior_mean(x0, x_t, t, schedule)`, the mean
+# $\tilde\mu_t$ of $q(x_{t-1} \mid x_t, x_0)$ that every ancestral step evaluates at the
+# denoised guess $\hat x_0$. Use `schedule.betas`, `schedule.alphas` and `schedule.alpha_bar`.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# def posterior_mean(x0, x_t, t, schedule):
+#     ab, ab_prev = schedule.alpha_bar[t], schedule.alpha_bar[t - 1]
+#     beta, alpha = schedule.betas[t], schedule.alphas[t]
+#     return (ab_prev.sqrt() * beta / (1 - ab) * x0
+#             + alpha.sqrt() * (1 - ab_prev) / (1 - ab) * x_t)
+# ```
+# At $t = 1$ the weight of $x_t$ vanishes ($\bar\alpha_0 = 1$): the last step returns the
+# denoised guess itself.
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def posterior_mean(x0, x_t, t, schedule):
+    raise NotImplementedError  # your code here
+
+
+checks.posterior_mean(posterior_mean)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References

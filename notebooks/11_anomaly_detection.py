@@ -64,22 +64,34 @@
 # EBM on digits is checked in the full run).
 
 # %% slideshow={"slide_type": "skip"}
+import copy
 import math
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 from scipy.stats import rankdata
 
-from ebm_helpers import anomaly, config, data, ebm, energies, metrics, plotting, rbm, widgets
+from ebm_helpers import (
+    anomaly,
+    checks,
+    config,
+    data,
+    ebm,
+    energies,
+    metrics,
+    plotting,
+    rbm,
+    widgets,
+)
 
 plotting.apply_style()
 config.set_torch_threads()  # one thread: small tensors, and robust on a busy laptop
 generator = config.seed_everything(0)
 FAST = config.is_fast()
-print(f"mode: {'fast' if FAST else 'full'}; device: {config.device()}")
+print(config.notebook_header("11_anomaly_detection"))
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 1. The seed, with shapes
@@ -376,75 +388,94 @@ plt.show()
 # minus 100 images held out as the calibration set. Test: the test split's 0–4 (normal) and
 # 5–9 (anomalies). Anomalies here are *not* uniform: a 9 shares strokes with a 4, a 5 with a
 # 3, an 8 with a 3 and a 0 — harder than section 2.
+#
+# Every choice about the EBM (when to stop, which weights to keep) is made on a **validation
+# set** that never touches the test split: the 100 held-out normal images plus 180 digits 5–9
+# from the *training* split as validation anomalies. The test split is scored once, at the
+# end, for the chosen model only. (The 100 held-out normals then also set the thresholds of
+# section 3; the model was chosen partly on them, which can make its calibration energies a
+# little optimistic — one reason to read the test FPR column.)
 
 # %% slideshow={"slide_type": "-"}
 digits = data.load_digits()
 normal_pool = digits.x_train[digits.y_train < 5]
 order = torch.randperm(len(normal_pool), generator=torch.Generator().manual_seed(1))
 xd_calib, xd_train = normal_pool[order[:100]], normal_pool[order[100:]]
+anomaly_pool = digits.x_train[digits.y_train >= 5]
+order_anomaly = torch.randperm(len(anomaly_pool), generator=torch.Generator().manual_seed(2))
+xd_val_anomaly = anomaly_pool[order_anomaly[:180]]
 xd_normal = digits.x_test[digits.y_test < 5]
 xd_anomaly = digits.x_test[digits.y_test >= 5]
-print(f"train {len(xd_train)} images of 0-4, calibration {len(xd_calib)}, test "
+xd_test = torch.cat([xd_normal, xd_anomaly])
+print(f"train {len(xd_train)} images of 0-4, calibration/validation normals {len(xd_calib)}, "
+      f"validation anomalies {len(xd_val_anomaly)} (training split 5-9), test "
       f"{len(xd_normal)} normal + {len(xd_anomaly)} anomalies")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### The neural EBM
 #
-# What we measured before settling on this recipe (on this split, a few minutes of CPU,
-# looking at the same test AUROC the table reports — so the EBM's number below is, if
-# anything, optimistic against the untuned baselines; a careful study would make these choices
-# on a separate validation split):
+# The recipe below was settled while an earlier version of this notebook was being written,
+# and — we say it plainly — those trials looked at the *test* AUROC. They are reported here as
+# design notes, not as measured results of this notebook:
 #
-# - An MLP energy reached an AUROC around the Gaussian baseline and then *drifted down* as
-#   training went on, while its samples kept looking more like digits: the energy sharpened on
-#   details that tell model samples from data, not 0–4 from 5–9.
-# - Correctly coupled Langevin noise ($\sqrt{2\varepsilon}$, temperature 1) with the energy
-#   penalty $\alpha$ failed: the penalty keeps $|E|$ small, so the energy cannot be steep
-#   enough to hold noisy chains near 64-dimensional digits. The common "decoupled" practice —
-#   step $\varepsilon = 0.1$, noise scaled down to $0.02\sqrt{2\varepsilon}$, a colder sampler
-#   (Du & Mordatch 2019) — trains well.
-# - The convolutional energy (`ebm.ConvEnergy`) improved steadily where the MLP drifted, and
-#   an **exponential moving average of the weights** (Polyak averaging, updated after every
-#   step) removed most of the step-to-step jitter of the raw model's ranking.
+# - an MLP energy reached an AUROC around the Gaussian baseline and then drifted down as
+#   training went on, while its samples kept looking more like digits (the energy sharpened on
+#   details that tell model samples from data, not 0–4 from 5–9);
+# - correctly coupled Langevin noise ($\sqrt{2\varepsilon}$, temperature 1) with the energy
+#   penalty $\alpha$ failed to train; the common "decoupled" practice — step
+#   $\varepsilon = 0.1$, noise scaled down to $0.02\sqrt{2\varepsilon}$, a colder sampler
+#   (Du & Mordatch 2019) — trains well;
+# - the convolutional energy (`ebm.ConvEnergy`) improved steadily where the MLP drifted, and
+#   an exponential moving average of the weights (Polyak averaging) smoothed the ranking.
 #
-# So: `ConvEnergy`, short-run Langevin with `clip=(0, 1)` (pixels stay in the data box),
-# uniform-noise restarts, energy penalty $\alpha = 0.1$, and the averaged weights as the
-# scorer. The training loop itself is the package's `train_ebm`; the averaging is a callback.
-# We also record the test AUROC of both models every few hundred steps, as a diagnostic only —
-# choosing the stopping point by it would be tuning on the test anomalies.
+# So: `ConvEnergy`, short-run Langevin with `clip=(0, 1)`, uniform-noise restarts, energy
+# penalty $\alpha = 0.1$. What *this* run chooses — the stopping point (one of eight
+# checkpoints) and raw versus averaged weights — it chooses by the **validation** AUROC; the
+# test split is not looked at until the table. Exercise 5 re-runs the MLP-versus-conv
+# comparison on the validation set, where it belongs.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 n_iters_digits = config.scaled(full=1000, fast=150)
 energy_net = ebm.ConvEnergy(image_shape=(8, 8))
 ema_net = torch.optim.swa_utils.AveragedModel(
     energy_net, multi_avg_fn=torch.optim.swa_utils.get_ema_multi_avg_fn(0.99))
-digit_labels = np.r_[np.zeros(len(xd_normal)), np.ones(len(xd_anomaly))]
-xd_test = torch.cat([xd_normal, xd_anomaly])
+xd_val = torch.cat([xd_calib, xd_val_anomaly])
+val_labels = np.r_[np.zeros(len(xd_calib)), np.ones(len(xd_val_anomaly))]
 trace = {"iteration": [], "raw": [], "averaged": []}
+chosen = {"auroc": -1.0}
 
 
-def test_auroc(model):
+def validation_auroc(model):
     with torch.no_grad():
-        return metrics.auroc(model(xd_test), digit_labels)
+        return metrics.auroc(model(xd_val), val_labels)
 
 
-def average_and_trace(i, model, _metrics):
+def average_and_select(i, model, _metrics):
+    """Update the weight average; at 8 checkpoints keep the best model by validation AUROC."""
     ema_net.update_parameters(model)
     if i % max(n_iters_digits // 8, 1) == 0:
         trace["iteration"].append(i)
-        trace["raw"].append(test_auroc(model))
-        trace["averaged"].append(test_auroc(ema_net.module))
+        for kind, net in [("raw", model), ("averaged", ema_net.module)]:
+            auc = validation_auroc(net)
+            trace[kind].append(auc)
+            if auc > chosen["auroc"]:  # ties keep the earlier checkpoint
+                chosen.update(auroc=auc, iteration=i, kind=kind,
+                              state=copy.deepcopy(net.state_dict()))
 
 
 t0 = time.perf_counter()
 hist_digits = ebm.train_ebm(
     energy_net, xd_train, n_iters=n_iters_digits, batch_size=64, lr=1e-3, n_langevin=20,
     step_size=0.1, noise_scale=0.02, alpha=0.1, init=ebm.uniform_init(0.0, 1.0, 64),
-    clip=(0.0, 1.0), generator=generator, callback=average_and_trace, log_every=1,
+    clip=(0.0, 1.0), generator=generator, callback=average_and_select, log_every=1,
 )
 print(f"digits EBM: {n_iters_digits} iterations in {time.perf_counter() - t0:.1f} s")
 for i, a_raw, a_avg in zip(*trace.values(), strict=True):
-    print(f"iteration {i:5d}: test AUROC raw {a_raw:.3f}, averaged {a_avg:.3f}")
+    print(f"iteration {i:5d}: validation AUROC raw {a_raw:.3f}, averaged {a_avg:.3f}")
+chosen_net = ebm.ConvEnergy(image_shape=(8, 8))
+chosen_net.load_state_dict(chosen["state"])
+print(f"chosen on validation: the {chosen['kind']} weights at iteration {chosen['iteration']} "
+      f"(validation AUROC {chosen['auroc']:.3f})")
 
 # %% slideshow={"slide_type": "-"}
 fig, (ax_a, ax_s) = plt.subplots(1, 2, figsize=(9.6, 3.6))
@@ -452,8 +483,8 @@ ax_a.plot(trace["iteration"], trace["raw"], "o-", label="raw weights")
 ax_a.plot(trace["iteration"], trace["averaged"], "s-", label="averaged weights (EMA 0.99)")
 ax_a.axhline(0.5, color="0.6", ls=":", lw=1)
 ax_a.set_xlabel("training iteration")
-ax_a.set_ylabel("test AUROC (0-4 vs 5-9)")
-ax_a.set_title("diagnostic: ranking quality during training")
+ax_a.set_ylabel("validation AUROC (0-4 vs 5-9)")
+ax_a.set_title("model selection on the validation set")
 ax_a.legend(fontsize=8)
 buffer_images = hist_digits.buffer.x[:36]
 ax_s.imshow(plotting.image_grid(buffer_images, (8, 8), 6), cmap="gray_r", vmin=0, vmax=1)
@@ -464,7 +495,8 @@ ax_s.set_title("replay-buffer samples at the end")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# *Left: test AUROC of the raw and the weight-averaged energy during training. Right: samples
+# *Left: validation AUROC of the raw and the weight-averaged energy during training (the
+# chosen checkpoint is the highest point). Right: samples
 # from the replay buffer, the model's current idea of "normal" (they should look like 0–4,
 # roughly).*
 
@@ -476,7 +508,7 @@ plt.show()
 # Gaussian is full-covariance with Ledoit–Wolf shrinkage (needed: some border pixels are always
 # 0, so the sample covariance is singular); the isolation forest has 200 trees, seed 0.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 t0 = time.perf_counter()
 rbm_digits = rbm.RBM(64, 64, generator=generator)
 rbm.train_rbm(rbm_digits, xd_train, epochs=config.scaled(100, 30), generator=generator)
@@ -488,7 +520,7 @@ print(f"RBM and autoencoder trained in {time.perf_counter() - t0:.1f} s; autoenc
 assert ae_losses[-1] < 0.5 * ae_losses[0]
 
 scorers_digits = {
-    "neural EBM energy (averaged)": lambda x: ema_net.module(x).detach(),
+    "neural EBM energy": lambda x: chosen_net(x).detach(),
     "RBM free energy": lambda x: rbm_digits.free_energy(x).detach(),
     "autoencoder reconstruction": lambda x: anomaly.reconstruction_error(ae_digits, x),
     "Gaussian density (Ledoit-Wolf)": anomaly.gaussian_scorer(xd_train),
@@ -497,8 +529,15 @@ scorers_digits = {
 table_digits = anomaly.scores_table(scorers_digits, xd_normal, xd_anomaly,
                                     x_calibration=xd_calib, target_fpr=TARGET_FPR)
 print(anomaly.format_table(table_digits, target_fpr=TARGET_FPR))
-raw_auroc = test_auroc(energy_net)
-print(f"(the raw, non-averaged EBM weights: AUROC {raw_auroc:.3f})")
+achieved = [r.fpr for r in table_digits.values()]
+print(f"achieved test FPRs of the 5 % thresholds: {min(achieved):.3f} to {max(achieved):.3f}")
+matched = {}
+print("recall at a matched test FPR of 5 % (threshold from the test normals: for comparing "
+      "scores only, not a rule you could deploy):")
+for name, r in table_digits.items():
+    matched[name] = anomaly.detection_rates(
+        r.normal, r.anomaly, anomaly.threshold_at_fpr(r.normal, TARGET_FPR))
+    print(f"  {name:32s} recall {matched[name].recall:.3f} at FPR {matched[name].fpr:.3f}")
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### Which differences are real?
@@ -518,7 +557,7 @@ def auroc_by_ranks(s_normal, s_anomaly):
     return (ranks[n0:].sum() - n1 * (n1 + 1) / 2) / (n0 * n1)
 
 
-ebm_row = table_digits["neural EBM energy (averaged)"]
+ebm_row = table_digits["neural EBM energy"]
 assert abs(auroc_by_ranks(ebm_row.normal, ebm_row.anomaly) - ebm_row.auroc) < 1e-12
 
 n_boot = config.scaled(full=1000, fast=200)
@@ -544,7 +583,7 @@ for a_i, a in enumerate(names):
 
 # %% slideshow={"slide_type": "-"}
 auc_d = {name: r.auroc for name, r in table_digits.items()}
-EBM = "neural EBM energy (averaged)"
+EBM = "neural EBM energy"
 assert auc_d[EBM] > 0.55  # better than chance even after the few steps of fast mode
 for name in ["autoencoder reconstruction", "RBM free energy", "Gaussian density (Ledoit-Wolf)"]:
     assert (name, "isolation forest") in better  # shape-aware models beat the forest
@@ -552,19 +591,36 @@ if not FAST:
     assert auc_d[EBM] >= 0.95  # the bar for the full run
     assert (EBM, "isolation forest") in better
     assert (EBM, "Gaussian density (Ledoit-Wolf)") in better
-    assert auc_d[EBM] >= raw_auroc - 0.005  # averaging did not hurt
 print({name: round(a, 3) for name, a in auc_d.items()})
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Reading the table (and the bootstrap pairs above it): every learned model of the normal
 # digits beats the isolation forest, whose axis-aligned splits on single pixels cannot see
 # shapes. The Gaussian is a strong baseline for its simplicity — pixel correlations capture a
-# lot of stroke structure. The neural EBM, in the full run, beats the Gaussian and the forest
-# by margins the bootstrap confirms; whether it beats the RBM and the autoencoder is for the
-# printed intervals to say — on this small problem a bottleneck autoencoder is a very strong
-# detector, and nothing here says an EBM is the tool to reach for first. What the EBM adds is a
-# *density* view: a single energy you can sample from (the buffer), interpret as
-# $-\log p + \text{const}$, and combine with other energies (notebook 10).
+# lot of stroke structure. Where the neural EBM stands, in the words of this run's intervals:
+
+# %% slideshow={"slide_type": "-"}
+def verdict_vs(a, b):
+    if (a, b) in better:
+        return f"the {a} beats the {b}"
+    if (b, a) in better:
+        return f"the {b} beats the {a}"
+    return f"the {a} and the {b} are within noise of each other"
+
+
+display(Markdown(
+    "Measured: " + "; ".join(verdict_vs(EBM, other) for other in names if other != EBM)
+    + " (95 % paired bootstrap intervals of the AUROC difference, "
+    f"{n_boot} resamples of the test images). The 5 % thresholds set on 100 calibration "
+    f"images land at test FPRs from {min(achieved):.3f} to {max(achieved):.3f}, so the "
+    "'recall @ 5% FPR' column compares methods at different false-alarm rates; the matched-FPR "
+    "recalls above compare them fairly."))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# On this small problem the bottleneck autoencoder is a very strong detector, and nothing here
+# says an EBM is the tool to reach for first. What the EBM adds is a *density* view: a single
+# energy you can sample from (the buffer), interpret as $-\log p + \text{const}$, and combine
+# with other energies (notebook 10).
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # ### What the energy finds normal
@@ -573,7 +629,7 @@ print({name: round(a, 3) for name, a in auc_d.items()})
 
 # %% slideshow={"slide_type": "-"}
 with torch.no_grad():
-    e_test = ema_net.module(digits.x_test).numpy()
+    e_test = chosen_net(digits.x_test).numpy()
 class_energy = {c: float(e_test[digits.y_test.numpy() == c].mean()) for c in range(10)}
 print("mean energy by class (0-4 normal, 5-9 anomalies):")
 print("  " + "  ".join(f"{c}: {e:+.3f}" for c, e in class_energy.items()))
@@ -611,7 +667,7 @@ plt.show()
 # lesson survives without a running kernel.
 
 # %% slideshow={"slide_type": "-"}
-calib_scores_digits = ema_net.module(xd_calib).detach().numpy()
+calib_scores_digits = chosen_net(xd_calib).detach().numpy()
 tau_digits = anomaly.threshold_at_fpr(calib_scores_digits, TARGET_FPR)
 display(widgets.threshold_figure(ebm_row.normal, ebm_row.anomaly, tau_digits, images=xd_test,
                                  names=("digits 0-4", "digits 5-9"),
@@ -648,8 +704,10 @@ widgets.threshold_explorer(ebm_row.normal, ebm_row.anomaly,
 #   Gaussian could not follow the shape, and an RBM with continuous inputs cannot in
 #   principle (its free energy is concave in $v$).
 # - On digits (normal 0–4, anomalies 5–9) the measured ranking is in the table, with bootstrap
-#   intervals deciding which differences are real; reaching a good EBM took a convolutional
-#   energy, a cold (decoupled) Langevin sampler kept in the pixel box, and weight averaging.
+#   intervals deciding which differences are real; the EBM (a convolutional energy, a cold
+#   decoupled Langevin sampler kept in the pixel box, weight averaging) had its stopping point
+#   chosen on a validation set of held-out normals and training-split 5–9, and the test split
+#   was scored once. Recall "at 5 % FPR" compares methods fairly only at a matched FPR.
 #   Simple baselines — an autoencoder, a shrunk Gaussian — are strong and should always be in
 #   the comparison.
 #
@@ -740,6 +798,78 @@ widgets.threshold_explorer(ebm_row.normal, ebm_row.anomaly,
 # $\{0,1\}^n$, Le Roux & Bengio 2008) — which is why the RBM is competitive on digits but
 # useless on continuous 2D points.
 # </details>
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **5. MLP versus convolutional energy, on validation.** Train an `ebm.MLPEnergy(64,
+# hidden=(256, 256))` with the same sampler settings as the conv energy and compare the two by
+# `validation_auroc` (never the test split). Does the design note of section 4 (the MLP
+# drifts) hold on this validation set?
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# mlp = ebm.MLPEnergy(64, hidden=(256, 256))
+# ebm.train_ebm(mlp, xd_train, n_iters=n_iters_digits, batch_size=64, lr=1e-3, n_langevin=20,
+#               step_size=0.1, noise_scale=0.02, alpha=0.1,
+#               init=ebm.uniform_init(0.0, 1.0, 64), clip=(0.0, 1.0),
+#               generator=torch.Generator().manual_seed(0),
+#               callback=lambda i, m, _: print(i, validation_auroc(m)) if i % 125 == 0 else None)
+# print("conv, chosen:", chosen["auroc"])
+# ```
+# Compare the printed validation AUROCs along training with the trace of the conv energy;
+# whatever you find is a validation result you may act on, unlike the design notes.
+# </details>
+#
+# **6. The Gaussian anomaly score (checked).** Write `gaussian_score(x, mean, cov)` returning
+# $-\log\mathcal N(x;\mu,\Sigma)$ for each row of `x` (n, d): the score of the Gaussian
+# baseline.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# def gaussian_score(x, mean, cov):
+#     diff = x - mean
+#     maha = (diff * torch.linalg.solve(cov, diff.T).T).sum(1)  # (x-μ)ᵀ Σ⁻¹ (x-μ) per row
+#     d = mean.shape[0]
+#     return 0.5 * maha + 0.5 * torch.logdet(cov) + 0.5 * d * math.log(2 * math.pi)
+# ```
+# Forgetting $\tfrac12\log\det\Sigma$ does not change the *ranking* of one fitted Gaussian
+# (it is a constant), but it does change the score's value, and it matters as soon as two
+# Gaussians are compared (e.g. one per class).
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def gaussian_score(x, mean, cov):
+    raise NotImplementedError  # your code here
+
+
+checks.gaussian_score(gaussian_score)
+
+# %% [markdown] slideshow={"slide_type": "-"}
+# **7. Recall at a matched false-positive rate (checked).** Write `recall_at_fpr(s_normal,
+# s_anomaly, fpr)`: set τ on the normal scores so that at most a fraction `fpr` of them lie
+# strictly above it (section 3's rule) and return the share of anomalies with a score above τ.
+# It is how the digits section compares methods at the *same* false-alarm rate.
+#
+# <details><summary>Solution</summary>
+#
+# ```python
+# def recall_at_fpr(s_normal, s_anomaly, fpr):
+#     s = np.sort(np.asarray(s_normal, dtype=float))
+#     k = math.ceil((1 - fpr) * len(s) - 1e-9)
+#     tau = -math.inf if k == 0 else s[k - 1]
+#     return float(np.mean(np.asarray(s_anomaly) > tau))
+# ```
+# `np.quantile(s_normal, 1 - fpr)` interpolates between two scores and can let one more
+# normal example over the threshold than the target allows.
+# </details>
+
+# %% slideshow={"slide_type": "skip"}
+def recall_at_fpr(s_normal, s_anomaly, fpr):
+    raise NotImplementedError  # your code here
+
+
+checks.recall_at_fpr(recall_at_fpr)
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## References

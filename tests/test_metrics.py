@@ -405,3 +405,35 @@ def test_reliability_bad_input():
         metrics.reliability(torch.randn(4, 3), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="n_classes"):
         metrics.reliability(torch.ones(4) / 4, torch.zeros(4, dtype=torch.long))
+
+
+def test_mmd_floor_is_the_signed_95th_percentile_of_exact_vs_exact_values():
+    from ebm_helpers import energies
+
+    density = energies.get_density("8 gaussians")
+    result = metrics.mmd_floor(density.sample, 300, repeats=12,
+                               generator=torch.Generator().manual_seed(0))
+    assert result.null.shape == (12,)
+    assert (result.null < 0).any()  # unbiased: exact samples scatter on both sides of 0
+    assert result.floor == pytest.approx(float(np.quantile(result.null, 0.95)))
+    # the same stream gives the same floor; a model missing modes is far above it
+    again = metrics.mmd_floor(density.sample, 300, repeats=12,
+                              generator=torch.Generator().manual_seed(0))
+    assert again.floor == result.floor
+    one_mode = density.sample(300, torch.Generator().manual_seed(1))[:, :1].repeat(1, 2)
+    assert metrics.mmd(one_mode, density.sample(300, torch.Generator().manual_seed(2)),
+                       bandwidth=metrics.TOY_BANDWIDTH) > 10 * result.floor
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"sample": "not callable", "n": 10}, "sample"),
+    ({"n": 1}, "n"),
+    ({"n": 10, "quantile": 1.5}, "quantile"),
+    ({"n": 10, "bandwidth": 0.0}, "bandwidth"),
+])
+def test_mmd_floor_rejects_bad_input(kwargs, match):
+    from ebm_helpers import energies
+
+    args = {"sample": energies.get_density("8 gaussians").sample} | kwargs
+    with pytest.raises((ValueError, TypeError), match=match):
+        metrics.mmd_floor(**args)
