@@ -126,12 +126,13 @@ def test_slider_explorer(
     notebook: str, box_class: str, slider_class: str, lab_server: LabServer, lab_page: Page,
     artifacts_dir: Path,
 ) -> None:
-    """Run the notebook in JupyterLab, then move the explorer's slider: the figure must change."""
+    """Run the notebook (up to its last explorer) in JupyterLab, then move the explorer's
+    slider: the figure must change."""
     source = REPO_ROOT / notebook
     page = lab_page
     shot = str(artifacts_dir / source.stem) + "-{}.png"
 
-    open_notebook(page, lab_server, source)
+    open_notebook(page, lab_server, source, through_last_explorer=True)
     run_all_cells(page)
     assert_no_error_outputs(page)
 
@@ -175,7 +176,7 @@ def test_drag_updates_the_figure_while_dragging(
     several times before the mouse is released."""
     source = REPO_ROOT / "notebooks/01_boltzmann_distribution.ipynb"
     page = lab_page
-    open_notebook(page, lab_server, source)
+    open_notebook(page, lab_server, source, through_last_explorer=True)
     run_all_cells(page)
     assert_no_error_outputs(page)
 
