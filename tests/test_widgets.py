@@ -254,3 +254,13 @@ def test_gibbs_chain_explorer_redraws_on_slider_move():
     before = box.image.value
     slider.value = 5
     assert box.image.value != before
+
+
+def test_panel_grid_gives_one_visible_axes_per_panel_two_per_row():
+    from ebm_helpers.widgets.base import panel_grid
+
+    for n, rows in [(1, 1), (2, 1), (3, 2), (4, 2)]:
+        fig, axes = panel_grid(n, size=(2.0, 2.0))
+        assert len(axes) == n and all(ax.get_visible() for ax in axes)
+        hidden = [ax for ax in fig.axes if not ax.get_visible()]
+        assert len(fig.axes) == rows * min(2, n) and len(hidden) == rows * min(2, n) - n

@@ -24,7 +24,7 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from ..plotting import figure_to_png
+from ..plotting import figure_to_png, new_axes
 
 #: ``build(**values) -> (figure, state)`` and ``update(state, **values) -> bool`` (False: this
 #: change needs a new figure, e.g. another landscape was chosen).
@@ -140,6 +140,19 @@ class LiveRenderer:
                 artist.set_visible(True)
             for title, position in titles:
                 title.set_position(position)
+
+
+def panel_grid(n_panels: int, size: tuple[float, float]) -> tuple[Figure, list]:
+    """A figure of ``n_panels`` axes, two per row (``size`` per panel); spare axes hidden.
+
+    Used by the ``*_panels`` functions that draw one panel per slider value."""
+    ncols = min(2, n_panels)
+    nrows = -(-n_panels // ncols)
+    fig, axes = new_axes(ncols=ncols, nrows=nrows, size=size)
+    axes = list(np.atleast_1d(axes).reshape(-1))
+    for ax in axes[n_panels:]:
+        ax.set_visible(False)
+    return fig, axes[:n_panels]
 
 
 def explorer(

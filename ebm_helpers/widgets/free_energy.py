@@ -18,7 +18,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..plotting import grid_2d, new_axes
-from .base import explorer
+from .base import explorer, panel_grid
 
 __all__ = ["FREE_ENERGY_BOUNDS", "free_energy_explorer", "free_energy_figure",
            "free_energy_panels"]
@@ -185,14 +185,9 @@ def free_energy_panels(betas=(0.1, 1.0, 10.0, None), energy_fn: Callable | None 
         raise ValueError("give at least one beta (None for β → ∞)")
     _, _, pts = grid_2d(bounds, n_grid)
     energies = _energies(energy_fn, pts)
-    ncols = min(2, len(levels))
-    nrows = -(-len(levels) // ncols)
-    fig, axes = new_axes(ncols=ncols, nrows=nrows, size=(5.0, 3.2))
-    axes = np.atleast_1d(axes).reshape(-1)
-    for ax, b in zip(axes, levels, strict=False):
+    fig, axes = panel_grid(len(levels), size=(5.0, 3.2))
+    for ax, b in zip(axes, levels, strict=True):
         _draw_free_energy(ax, energies, b, bounds, n_grid, data)
-    for ax in axes[len(levels):]:
-        ax.set_visible(False)
     fig.suptitle(rf"free energy $F_\beta$ at {len(levels)} inverse temperatures")
     return fig
 

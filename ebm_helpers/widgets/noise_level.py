@@ -10,7 +10,7 @@ import torch
 from matplotlib.figure import Figure
 
 from ..plotting import grid_2d, new_axes
-from .base import explorer
+from .base import explorer, panel_grid
 
 __all__ = ["NOISE_BOUNDS", "noise_explorer", "noise_level_figure", "noise_level_panels"]
 
@@ -152,14 +152,9 @@ def noise_level_panels(sigmas=(0.05, 0.5, 1.5, 4.0), mixture=None, bounds=NOISE_
     if not levels:
         raise ValueError("give at least one noise level sigma")
     pm = _noise_mixture(mixture)
-    ncols = min(2, len(levels))
-    nrows = -(-len(levels) // ncols)
-    fig, axes = new_axes(ncols=ncols, nrows=nrows, size=(5.4, 3.4))
-    axes = np.atleast_1d(axes).reshape(-1)
-    for ax, s in zip(axes, levels, strict=False):
+    fig, axes = panel_grid(len(levels), size=(5.4, 3.4))
+    for ax, s in zip(axes, levels, strict=True):
         _draw_noise_level(ax, pm, s, bounds, n_grid, n_arrows)
-    for ax in axes[len(levels):]:
-        ax.set_visible(False)
     fig.suptitle(f"{pm.mixture.name}: perturbed densities and score fields at "
                  f"{len(levels)} noise levels")
     return fig
