@@ -58,7 +58,7 @@
 # short-run sampling, replay buffers, the contrastive loss); softmax classifiers and
 # cross-entropy. Run time on 2 CPU cores: see the table in [00_roadmap](00_roadmap.ipynb)
 # (measured by `make bench`); `EBM_FAST=1` trains for fewer iterations and one seed instead of
-# three (the numbers then differ; the conclusions are asserted in both modes).
+# three (the numbers then differ; assertions that need full-mode training run only there).
 
 # %% slideshow={"slide_type": "skip"}
 import copy
