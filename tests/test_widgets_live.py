@@ -175,7 +175,8 @@ def test_sliders_update_continuously():
                 assert control.continuous_update, f"{name}: {control.description}"
 
 
-@pytest.mark.parametrize("name", ["temperature 1D", "langevin", "transverse field", "threshold"])
+@pytest.mark.parametrize("name", ["temperature 1D", "langevin", "transverse field", "threshold",
+                                  "diffusion", "hopfield"])
 def test_blitted_image_matches_a_full_draw_of_the_live_figure(name):
     """The live renderer redraws only what changes over a cached background: after several
     moves its image must equal a full draw of the same figure (nothing stale left behind, e.g.
