@@ -256,6 +256,10 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
         random_state_: the ``RandomState`` of ``partial_fit`` and ``gibbs`` (created by them).
     """
 
+    #: the arithmetic of the CPU fast path (``pcd_cpu.CpuPCD``); the benchmark sets float64 on a
+    #: subclass to measure what float32 costs in likelihood
+    _cpu_dtype: ClassVar[type] = np.float32
+
     _parameter_constraints: ClassVar[dict] = {
         "n_components": [Interval(Integral, 1, None, closed="left")],
         "learning_rate": [Interval(Real, 0, None, closed="neither")],
@@ -545,7 +549,7 @@ class BernoulliRBM(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstima
             )
         dtype = self.components_.dtype
         pcd = CpuPCD(self.components_, self.intercept_visible_, self.intercept_hidden_, h,
-                     float(self.learning_rate), generator)
+                     float(self.learning_rate), generator, dtype=self._cpu_dtype)
         batch_size = self.batch_size if fit_mode else X.shape[0]
 
         def write_back():

@@ -90,7 +90,8 @@ CASES = {
                  lambda temperature, landscape="two moons":
                  widgets.temperature_figure(landscape, temperature)),
         [{"temperature": 3.0}]),
-    "hopfield": (_hopfield, [{"step": 7}, {"step": 30}, {"step": 0}]),
+    "hopfield": (_hopfield, [{"step": 7}, {"step": 30}, {"corruption": 0.4},
+                             {"pattern": 1, "step": 12}, {"corruption": 0.05}, {"step": 0}]),
     "gibbs": (_gibbs, [{"step": 4}, {"step": 10}]),
     "cd": (_cd, [{"k": 3}, {"lr": 0.1}, {"persistent": True}]),
     "langevin": (
