@@ -917,10 +917,10 @@ for ds, name, lz, a, err, _, _ in ais_rows:
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # On the 8×8 digits AIS (500 chains, 1000 temperatures in full mode) lands within its error
 # bar of the exact value, within a few hundredths of a nat (asserted). On 784-pixel MNIST
-# (fewer chains, to save time) the path from independent pixels to the RBM is longer, and the table shows whether its error
-# bar still covers the truth: an AIS error bar only reflects the spread of the weights it
-# happened to see. In practice, check AIS on small models, use long schedules, and report the
-# error bar.
+# (fewer chains, to save time) the path from independent pixels to the RBM is longer, and the
+# table shows whether its error bar still covers the truth: an AIS error bar only reflects the
+# spread of the weights it happened to see. In practice, check AIS on small models, use long
+# schedules, and report the error bar.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 9. Hinton's practical recipe, as a checklist
