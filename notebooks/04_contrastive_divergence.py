@@ -479,9 +479,9 @@ for _ in range(3):
 theta_ml = torch.nn.utils.parameters_to_vector(tiny.parameters()).detach().clone()
 kl_ml = kl_at(theta_ml)
 grad_at_ml = float(exact_vec(theta_ml).norm())
-odds = p_tiny @ states  # independent pixels with the data's rates: the RBM with W = 0
-kl_ind = float((p_tiny * (p_tiny.log() - (states * odds.log()
-                                           + (1 - states) * (1 - odds).log()).sum(1))).sum())
+rates = p_tiny @ states  # independent pixels with the data's rates: the RBM with W = 0
+kl_ind = float((p_tiny * (p_tiny.log() - (states * rates.log()
+                                            + (1 - states) * (1 - rates).log()).sum(1))).sum())
 
 # CD-k's fixed points: the zeros of the expected CD-k gradient, found from θ_ML (Powell's
 # hybrid method), and the exact gradient there
