@@ -7,6 +7,7 @@ Usage (from the repository root; ``make bench`` runs the first line)::
     python benchmarks/notebook_times.py --only 01 07     # notebooks whose number/stem starts so
     python benchmarks/notebook_times.py --table          # print the stored table, run nothing
     python benchmarks/notebook_times.py --refresh-headers  # stored header lines <- the table
+    python benchmarks/notebook_times.py --only 04 --write-full  # measure, and keep the full run
 
 What is measured, for each ``notebooks/NN_*.ipynb`` (sorted) and each mode:
 
@@ -35,6 +36,10 @@ stale until the notebook is re-executed; ``--refresh-headers`` (also run after e
 rewrites exactly that line of the stored output to what the set-up cell would print now in full
 mode, and touches nothing else. ``tests/test_notebooks.py`` checks that every stored header line
 equals it. Notebook 00's reading-order table is a rendered output: re-execute 00 to refresh it.
+
+With ``--write-full`` a successful full-mode run is also written back as the notebook's stored
+outputs (what ``make notebooks`` would store), so one run both measures the notebook and
+refreshes it; its header line is then refreshed like the others.
 
 The exit status is 1 when a notebook failed to execute (its old numbers are kept).
 """
@@ -106,7 +111,7 @@ def _maxrss_children_mb() -> float:
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 
 
-def worker(notebook: Path, timeout: int) -> int:
+def worker(notebook: Path, timeout: int, write: bool = False) -> int:
     """Execute one notebook (a copy, in a temporary directory); print one JSON line of results.
 
     Runs in its own subprocess (``--worker``), so that ``RUSAGE_CHILDREN`` sees this kernel only.
@@ -133,16 +138,22 @@ def worker(notebook: Path, timeout: int) -> int:
         except Exception as exc:  # kernel death, timeout, ...
             result["error"] = f"{type(exc).__name__}: {exc}"[-2000:]
         result["seconds"] = time.perf_counter() - start
+    if write and "error" not in result:
+        notebook.write_text(nbformat.writes(nb) + "\n")
+        result["written"] = True
     # nbclient has shut the kernel down and reaped it by now
     result["peak_mb"] = _maxrss_children_mb()
     print(json.dumps(result), flush=True)
     return 0
 
 
-def run_one(notebook: Path, mode: str, timeout: int) -> dict:
-    """Run ``notebook`` in ``mode`` in a fresh worker subprocess and return its result dict."""
+def run_one(notebook: Path, mode: str, timeout: int, write: bool = False) -> dict:
+    """Run ``notebook`` in ``mode`` in a fresh worker subprocess and return its result dict.
+
+    ``write``: store the executed notebook back in place (only used for full mode).
+    """
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(notebook)]
-    cmd += ["--timeout", str(timeout)]
+    cmd += ["--timeout", str(timeout)] + (["--write"] if write else [])
     proc = subprocess.run(
         cmd, env=mode_env(mode), capture_output=True, text=True, check=False, cwd=REPO_ROOT
     )
@@ -299,14 +310,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         action="store_true",
         help="rewrite the stored header lines from the table and exit (runs nothing)",
     )
+    parser.add_argument(
+        "--write-full",
+        action="store_true",
+        help="store each successful full-mode run as the notebook's outputs",
+    )
     parser.add_argument("--worker", metavar="NOTEBOOK", help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        return worker(Path(args.worker), args.timeout)
+        return worker(Path(args.worker), args.timeout, args.write)
     if args.table:
         print(markdown_table(load_results()))
         return 0
@@ -327,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     for notebook in notebooks:
         for mode in modes:
             print(f"{notebook.stem} [{mode}] ...", end=" ", flush=True)
-            res = run_one(notebook, mode, args.timeout)
+            res = run_one(notebook, mode, args.timeout, write=args.write_full and mode == "full")
             if "error" in res:
                 print("FAILED")
                 print(res["error"], file=sys.stderr)
