@@ -5,7 +5,6 @@ shape (n_h, n_v) as in ``rbm.RBM``."""
 from __future__ import annotations
 
 import torch
-
 import torch.nn.functional as F
 
 from .. import rbm
