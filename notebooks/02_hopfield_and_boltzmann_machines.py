@@ -313,7 +313,8 @@ widgets.recall_explorer(digit_patterns[STORED], (SIDE, SIDE),
 # $\alpha = P/N$ (`hopfield.stable_bit_probability` gives the exact binomial value). That is only
 # the first update: flipped bits raise the crosstalk for the others, and the avalanche can carry
 # the state away. Amit, Gutfreund & Sompolinsky (1985) solved the $N \to \infty$ limit with the
-# replica method: retrieval states near the patterns exist only for $\alpha < \alpha_c \approx
+# replica method (a statistical-physics technique for averaging $\log Z$ over the random
+# patterns): retrieval states near the patterns exist only for $\alpha < \alpha_c \approx
 # 0.138$, and at $\alpha_c$ they disappear abruptly. (McEliece et al. 1987 showed that if *every*
 # pattern must be recalled exactly, the capacity is only $N/(4 \ln N)$.)
 #

@@ -342,9 +342,11 @@ widgets.gibbs_chain_explorer(trace, digits_bin.image_shape, free_energy=fe_trace
 # ## 6. The scikit-learn pattern, and a drop-in replacement
 #
 # scikit-learn has shipped `sklearn.neural_network.BernoulliRBM` since 2013, trained with
-# persistent contrastive divergence on inputs in $[0, 1]$ (pixel intensities read as
-# probabilities). The classic usage, with 64 hidden units and the learning rate of
-# scikit-learn's example "Restricted Boltzmann Machine features for digit classification"
+# persistent contrastive divergence (PCD: the negative phase estimated with Gibbs chains that
+# continue from one minibatch to the next instead of restarting at the data; notebook 04) on
+# inputs in $[0, 1]$ (pixel intensities read as probabilities). The classic usage, with 64
+# hidden units and the learning rate of scikit-learn's example "Restricted Boltzmann Machine
+# features for digit classification"
 # (that example uses 100 hidden units, more iterations, a training set enlarged five-fold by
 # shifting every image by one pixel, and $C = 6000$ for the classifier; section 7 comes back to
 # it):
