@@ -6,7 +6,8 @@ Usage::
     .venv/bin/python benchmarks/bench_explorers.py --moves 10 --only temperature langevin
 
 Each explorer is built once with inputs shaped like its notebook's (small synthetic ones where
-the notebook trains a model first), then its main control is dragged across ``--moves``
+the notebook trains a model first), then its main control (and, in the rows named after one,
+a secondary control) is dragged across ``--moves``
 neighbouring slider positions, as a mouse drag with ``continuous_update=True`` would send them.
 One move is one assignment ``control.value = v``: the explorer's observer runs synchronously and
 returns when ``box.image.value`` holds the new PNG, so the time of the assignment is the latency
@@ -95,10 +96,13 @@ def _cases() -> dict[str, tuple[Callable, str, int]]:
         "temperature 2D (01)": (lambda: widgets.temperature_explorer("two moons", 1.0),
                                 "temperature", 100),
         "hopfield recall (02)": (hopfield, "step", 100),
+        "hopfield recall (02), flipped bits": (hopfield, "corruption", 100),
         "gibbs chain (03)": (gibbs, "step", 100),
         "contrastive divergence (04)": (cd, "lr", 100),
         "langevin (07)": (lambda: widgets.langevin_explorer("8 gaussians", 0.01, n_steps=100),
                           "n_steps", 100),
+        "langevin (07), step size": (
+            lambda: widgets.langevin_explorer("8 gaussians", 0.01, n_steps=100), "step_size", 100),
         "noise level (08)": (lambda: widgets.noise_explorer(sigma=0.5), "sigma", 100),
         "diffusion time (09)": (diffusion_box, "t", 100),
         "threshold (11)": (threshold, "fpr", 100),

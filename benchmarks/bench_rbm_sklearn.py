@@ -5,6 +5,8 @@ Usage::
     .venv/bin/python benchmarks/bench_rbm_sklearn.py                 # threads = os.cpu_count()
     .venv/bin/python benchmarks/bench_rbm_sklearn.py --threads 1 --repeats 7
     .venv/bin/python benchmarks/bench_rbm_sklearn.py --quick         # smoke run (~1 min)
+    .venv/bin/python benchmarks/bench_rbm_sklearn.py --quality-only --seeds 8 --threads 1 \
+        --ais-batches 100 --float64          # likelihoods only, 256 hidden at batch 100
 
 One run, the same data and settings for both estimators, the same number of threads for torch
 (``torch.set_num_threads``) and for NumPy's BLAS (``threadpoolctl``):
@@ -27,7 +29,15 @@ One run, the same data and settings for both estimators, the same number of thre
    100, ``--seeds`` seeds: one seed is not enough, training at scikit-learn's rate is chaotic
    and a single run moves by tens of nats with the seed or the BLAS thread count): log Z from
    ``ais_log_partition`` (its error bar = 3 standard errors of log Ẑ, the largest one
-   reported), and the mean pseudo-log-likelihood (``score_samples``).
+   reported), and the mean pseudo-log-likelihood (``score_samples``). With ``--float64`` our
+   estimator is also trained computing in float64 (``pcd_cpu.CpuPCD(dtype=np.float64)``) with
+   the same random numbers as in float32, which isolates what float32 arithmetic costs.
+
+Likelihoods are compared *paired by seed*: for one seed both estimators start from the same
+weights (scikit-learn's draw) and AIS uses the same random numbers, so the table gives the mean
+of the per-seed differences ours − scikit-learn's with its 95 % t-interval. Training at
+scikit-learn's rate is chaotic (the Gibbs random numbers differ between the two), so the
+interval, not the sign of the mean, says whether the two are distinguishable.
 
 Writes ``benchmarks/results/rbm_sklearn.json`` (or ``--out``) and prints Markdown tables.
 """
@@ -164,30 +174,53 @@ def exact_ll(data_bin, seeds, n_iter):
             res = {n: {"per_seed": v, "mean": float(np.mean(v)),
                        "sem": float(np.std(v, ddof=1) / np.sqrt(len(v))) if len(v) > 1 else 0.0}
                    for n, v in lls.items()}
+            res["ours_minus_sklearn"] = paired(lls["ours"], lls["sklearn"])
             out[f"{ds}/h16/b{bs}"] = res
             print(f"exact LL {ds} b{bs}: sklearn {res['sklearn']['mean']:.3f}, "
                   f"ours {res['ours']['mean']:.3f}", flush=True)
     return out
 
 
-def ais_quality(x_train, x_test, n_iter, seeds, chains, betas):
+def paired(ours, theirs) -> dict:
+    """Per-seed differences ours - scikit-learn's (the same seed: the same initial weights and
+    the same AIS random numbers), their mean, standard error and 95 % t-interval."""
+    from scipy import stats
+
+    d = np.asarray(ours) - np.asarray(theirs)
+    sem = float(np.std(d, ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+    half = float(stats.t.ppf(0.975, len(d) - 1) * sem) if len(d) > 1 else float("nan")
+    return {"per_seed": d.tolist(), "mean": float(d.mean()), "sem": sem,
+            "ci95": [float(d.mean()) - half, float(d.mean()) + half]}
+
+
+def ais_quality(x_train, x_test, n_iter, seeds, chains, betas, batches=BATCHES,
+                float64=False, first_seed=0):
+    """AIS test log-likelihoods of 256-unit models; with ``float64``, also of ours computing in
+    float64 with the same random numbers as ours in float32 (what float32 costs)."""
     from sklearn.neural_network import BernoulliRBM as SkRBM
 
     from ebm_helpers import rbm as R
     from ebm_helpers.sklearn import BernoulliRBM
 
+    class Float64RBM(BernoulliRBM):
+        _cpu_dtype = np.float64
+
+    estimators = [("sklearn", SkRBM), ("ours", BernoulliRBM)]
+    if float64:
+        estimators.append(("ours_float64", Float64RBM))
     base = R.base_rate_log_odds(torch.from_numpy(x_train))
     out = {}
-    for bs in BATCHES:
-        res = {"sklearn": [], "ours": []}
-        for seed in range(seeds):
-            for name, cls in (("sklearn", SkRBM), ("ours", BernoulliRBM)):
+    for bs in batches:
+        res = {name: [] for name, _ in estimators}
+        for seed in range(first_seed, first_seed + seeds):
+            for name, cls in estimators:
                 w0 = time.perf_counter()
                 m = cls(batch_size=bs, n_iter=n_iter, random_state=seed).fit(x_train)
                 fit_s = time.perf_counter() - w0
-                helper = m if name == "ours" else as_ours(m, x_train.shape[1])
+                helper = as_ours(m, x_train.shape[1]) if name == "sklearn" else m
                 r = ais_ll(helper, x_test, base, seed, chains, betas)
                 r["fit_s"] = fit_s
+                r["seed"] = seed
                 r["pseudo_ll"] = float(
                     helper.set_params(random_state=seed).score_samples(x_test).mean())
                 res[name].append(r)
@@ -200,9 +233,16 @@ def ais_quality(x_train, x_test, n_iter, seeds, chains, betas):
                 "max_ais_error_bar": max(r["ais_error_bar"] for r in runs),
                 "pseudo_ll_mean": float(np.mean([r["pseudo_ll"] for r in runs])),
             }
+        summ["ours_minus_sklearn"] = paired([r["test_ll"] for r in res["ours"]],
+                                            [r["test_ll"] for r in res["sklearn"]])
+        if float64:
+            summ["float32_minus_float64"] = paired(
+                [r["test_ll"] for r in res["ours"]], [r["test_ll"] for r in res["ours_float64"]])
         out[f"mnist5k/h256/b{bs}"] = summ
+        d = summ["ours_minus_sklearn"]
         print(f"AIS LL b{bs}: sklearn {summ['sklearn']['mean']:.2f}, "
-              f"ours {summ['ours']['mean']:.2f}", flush=True)
+              f"ours {summ['ours']['mean']:.2f}, paired difference {d['mean']:+.2f} "
+              f"(95 % CI {d['ci95'][0]:+.2f} .. {d['ci95'][1]:+.2f})", flush=True)
     return out
 
 
@@ -216,6 +256,14 @@ def main(argv=None):
     p.add_argument("--ais-chains", type=int, default=100)
     p.add_argument("--ais-betas", type=int, default=1000)
     p.add_argument("--skip-quality", action="store_true", help="speed grid only")
+    p.add_argument("--quality-only", action="store_true", help="likelihoods only, no speed grid")
+    p.add_argument("--ais-batches", type=int, nargs="+", default=list(BATCHES),
+                   help="batch sizes of the 256-unit AIS comparison")
+    p.add_argument("--first-seed", type=int, default=0,
+                   help="AIS comparison: seeds first-seed .. first-seed + seeds - 1")
+    p.add_argument("--skip-exact", action="store_true", help="no 16-unit exact likelihoods")
+    p.add_argument("--float64", action="store_true",
+                   help="AIS comparison: also ours computing in float64 (same random numbers)")
     p.add_argument("--quick", action="store_true", help="small smoke run")
     p.add_argument("--out", type=Path, default=RESULTS)
     args = p.parse_args(argv)
@@ -239,13 +287,15 @@ def main(argv=None):
                  "likelihood": "the same images binarised (pixel ≥ 0.5), float64"},
         "args": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
     }
-    grid = speed_grid({"digits": digits[0], "mnist5k": mnist[0]}, args.repeats, args.quick)
+    grid = {} if args.quality_only else speed_grid(
+        {"digits": digits[0], "mnist5k": mnist[0]}, args.repeats, args.quick)
     out["speed_grid"] = grid
     if not args.skip_quality:
-        out["exact_ll_16"] = exact_ll({"digits": digits_bin, "mnist5k": mnist_bin}, args.seeds,
-                                      n_iter)
+        out["exact_ll_16"] = {} if args.skip_exact else exact_ll(
+            {"digits": digits_bin, "mnist5k": mnist_bin}, args.seeds, n_iter)
         out["ais_256"] = ais_quality(*mnist_bin, n_iter, args.seeds, args.ais_chains,
-                                     args.ais_betas)
+                                     args.ais_betas, tuple(args.ais_batches), args.float64,
+                                     args.first_seed)
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(out, indent=2))
@@ -262,19 +312,30 @@ def main(argv=None):
               f"| {r['fraction_of_matmul']:.0%} |")
     if args.skip_quality:
         return
-    print("\n| test log-likelihood (nats/image) | scikit-learn | ebm_helpers | ours − sklearn |")
+    print("\n| test log-likelihood (nats/image) | scikit-learn | ebm_helpers "
+          "| ours − sklearn, paired by seed (mean, 95 % CI) |")
     print("|---|---|---|---|")
+
+    def diff(r):
+        d = r["ours_minus_sklearn"]
+        return f"{d['mean']:+.2f} ({d['ci95'][0]:+.2f} .. {d['ci95'][1]:+.2f})"
+
     for key, r in out["exact_ll_16"].items():
         s, o = r["sklearn"], r["ours"]
         print(f"| exact, {key}, {args.seeds} seeds (mean ± s.e.) | {s['mean']:.2f} ± "
-              f"{s['sem']:.2f} | {o['mean']:.2f} ± {o['sem']:.2f} | {o['mean'] - s['mean']:+.2f} |")
+              f"{s['sem']:.2f} | {o['mean']:.2f} ± {o['sem']:.2f} | {diff(r)} |")
     for key, r in out["ais_256"].items():
         s, o = r["sklearn"], r["ours"]
         print(f"| AIS, {key}, {n_iter} epochs, {args.seeds} seeds (mean ± s.e.; AIS error bar "
               f"≤ {max(s['max_ais_error_bar'], o['max_ais_error_bar']):.2f}) | {s['mean']:.2f} ± "
-              f"{s['sem']:.2f} | {o['mean']:.2f} ± {o['sem']:.2f} | {o['mean'] - s['mean']:+.2f} |")
+              f"{s['sem']:.2f} | {o['mean']:.2f} ± {o['sem']:.2f} | {diff(r)} |")
         print(f"| pseudo-LL (score_samples), {key} | {s['pseudo_ll_mean']:.2f} "
               f"| {o['pseudo_ll_mean']:.2f} | {o['pseudo_ll_mean'] - s['pseudo_ll_mean']:+.2f} |")
+        if "float32_minus_float64" in r:
+            d = r["float32_minus_float64"]
+            print(f"| AIS, {key}: ours in float32 − ours in float64 (same random numbers) "
+                  f"| | {r['ours_float64']['mean']:.2f} (float64) | {d['mean']:+.2f} "
+                  f"({d['ci95'][0]:+.2f} .. {d['ci95'][1]:+.2f}) |")
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ Usage (from the repository root; ``make bench`` runs the first line)::
     python benchmarks/notebook_times.py --mode fast      # fast mode only (EBM_FAST=1)
     python benchmarks/notebook_times.py --only 01 07     # notebooks whose number/stem starts so
     python benchmarks/notebook_times.py --table          # print the stored table, run nothing
+    python benchmarks/notebook_times.py --refresh-headers  # stored header lines <- the table
+    python benchmarks/notebook_times.py --only 04 --write-full  # measure, and keep the full run
 
 What is measured, for each ``notebooks/NN_*.ipynb`` (sorted) and each mode:
 
@@ -27,6 +29,17 @@ that were not re-run are kept; ``measured_on`` and ``date`` describe the latest 
 entry. The notebook ``00_roadmap`` shows these numbers in its reading-order table. The script
 ends by printing the merged results as a Markdown table, flagging runs over the budgets of
 DESIGN.md §4 (fast < 60 s, full < 5 min, peak < 1.5 GB on 2 CPU cores).
+
+Each notebook's set-up cell prints ``config.notebook_header(stem)``, a pure function of this
+file, and its stored full-mode output carries that line. After a measurement, the stored line is
+stale until the notebook is re-executed; ``--refresh-headers`` (also run after every measurement)
+rewrites exactly that line of the stored output to what the set-up cell would print now in full
+mode, and touches nothing else. ``tests/test_notebooks.py`` checks that every stored header line
+equals it. Notebook 00's reading-order table is a rendered output: re-execute 00 to refresh it.
+
+With ``--write-full`` a successful full-mode run is also written back as the notebook's stored
+outputs (what ``make notebooks`` would store), so one run both measures the notebook and
+refreshes it; its header line is then refreshed like the others.
 
 The exit status is 1 when a notebook failed to execute (its old numbers are kept).
 """
@@ -98,7 +111,7 @@ def _maxrss_children_mb() -> float:
     return rss / 2**20 if sys.platform == "darwin" else rss / 2**10
 
 
-def worker(notebook: Path, timeout: int) -> int:
+def worker(notebook: Path, timeout: int, write: bool = False) -> int:
     """Execute one notebook (a copy, in a temporary directory); print one JSON line of results.
 
     Runs in its own subprocess (``--worker``), so that ``RUSAGE_CHILDREN`` sees this kernel only.
@@ -125,16 +138,22 @@ def worker(notebook: Path, timeout: int) -> int:
         except Exception as exc:  # kernel death, timeout, ...
             result["error"] = f"{type(exc).__name__}: {exc}"[-2000:]
         result["seconds"] = time.perf_counter() - start
+    if write and "error" not in result:
+        notebook.write_text(nbformat.writes(nb) + "\n")
+        result["written"] = True
     # nbclient has shut the kernel down and reaped it by now
     result["peak_mb"] = _maxrss_children_mb()
     print(json.dumps(result), flush=True)
     return 0
 
 
-def run_one(notebook: Path, mode: str, timeout: int) -> dict:
-    """Run ``notebook`` in ``mode`` in a fresh worker subprocess and return its result dict."""
+def run_one(notebook: Path, mode: str, timeout: int, write: bool = False) -> dict:
+    """Run ``notebook`` in ``mode`` in a fresh worker subprocess and return its result dict.
+
+    ``write``: store the executed notebook back in place (only used for full mode).
+    """
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", str(notebook)]
-    cmd += ["--timeout", str(timeout)]
+    cmd += ["--timeout", str(timeout)] + (["--write"] if write else [])
     proc = subprocess.run(
         cmd, env=mode_env(mode), capture_output=True, text=True, check=False, cwd=REPO_ROOT
     )
@@ -203,6 +222,70 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
+#: the start of the line ``config.notebook_header`` prints in full mode
+HEADER_PREFIX = "mode: full; device: "
+
+
+def full_mode_header(stem: str, times_path: Path = RESULTS_PATH) -> str:
+    """What ``config.notebook_header(stem)`` prints in full mode (``EBM_FAST`` unset)."""
+    from ebm_helpers import config
+
+    saved = os.environ.pop("EBM_FAST", None)
+    try:
+        return config.notebook_header(stem, times_path)
+    finally:
+        if saved is not None:
+            os.environ["EBM_FAST"] = saved
+
+
+def stored_header_lines(nb) -> list[str]:
+    """The full-mode header lines in the stored stdout of cells that call ``notebook_header``."""
+    found = []
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "notebook_header(" not in cell.source:
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                found += [ln for ln in out["text"].splitlines() if ln.startswith(HEADER_PREFIX)]
+    return found
+
+
+def refresh_headers(notebooks: list[Path], times_path: Path = RESULTS_PATH) -> list[Path]:
+    """Rewrite each notebook's stored header line to the current table; return those changed.
+
+    Only the line that ``notebook_header`` printed changes (the set-up cell's other output and
+    every other cell are left byte for byte), which is exactly what re-running the set-up cell
+    in full mode would print now.
+    """
+    import nbformat
+
+    changed = []
+    for path in notebooks:
+        nb = nbformat.read(path, as_version=4)
+        want = full_mode_header(path.stem, times_path)
+        dirty = False
+        for cell in nb.cells:
+            if cell.cell_type != "code" or "notebook_header(" not in cell.source:
+                continue
+            for out in cell.get("outputs", []):
+                if out.get("output_type") != "stream" or out.get("name") != "stdout":
+                    continue
+                lines = out["text"].splitlines(keepends=True)
+                new = [
+                    want + ("\n" if ln.endswith("\n") else "")
+                    if ln.startswith(HEADER_PREFIX)
+                    else ln
+                    for ln in lines
+                ]
+                if new != lines:
+                    out["text"] = "".join(new)
+                    dirty = True
+        if dirty:
+            path.write_text(nbformat.writes(nb) + "\n")
+            changed.append(path)
+    return changed
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description="Time every notebook in fast and/or full mode and record peak memory.",
@@ -222,14 +305,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--table", action="store_true", help="print the stored results table and exit"
     )
+    parser.add_argument(
+        "--refresh-headers",
+        action="store_true",
+        help="rewrite the stored header lines from the table and exit (runs nothing)",
+    )
+    parser.add_argument(
+        "--write-full",
+        action="store_true",
+        help="store each successful full-mode run as the notebook's outputs",
+    )
     parser.add_argument("--worker", metavar="NOTEBOOK", help=argparse.SUPPRESS)
+    parser.add_argument("--write", action="store_true", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.worker:
-        return worker(Path(args.worker), args.timeout)
+        return worker(Path(args.worker), args.timeout, args.write)
     if args.table:
         print(markdown_table(load_results()))
         return 0
@@ -238,6 +332,10 @@ def main(argv: list[str] | None = None) -> int:
     if not notebooks:
         print(f"no notebooks matched in {NOTEBOOKS_DIR} (only={args.only})", file=sys.stderr)
         return 1
+    if args.refresh_headers:
+        for path in refresh_headers(notebooks):
+            print(f"header refreshed: {path.relative_to(REPO_ROOT)}")
+        return 0
     modes = MODES if args.mode == "both" else (args.mode,)
     measured_on = machine_description()
     today = dt.date.today().isoformat()
@@ -246,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     for notebook in notebooks:
         for mode in modes:
             print(f"{notebook.stem} [{mode}] ...", end=" ", flush=True)
-            res = run_one(notebook, mode, args.timeout)
+            res = run_one(notebook, mode, args.timeout, write=args.write_full and mode == "full")
             if "error" in res:
                 print("FAILED")
                 print(res["error"], file=sys.stderr)
@@ -262,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
             entry["date"] = today
             save_results(results)
 
+    for path in refresh_headers(notebooks):
+        print(f"header refreshed: {path.relative_to(REPO_ROOT)}")
     print()
     print(markdown_table(load_results()))
     print(f"\n(results in {RESULTS_PATH.relative_to(REPO_ROOT)})")

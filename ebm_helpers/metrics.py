@@ -367,17 +367,26 @@ def auroc(scores, labels) -> float:
     return float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))
 
 
-def reliability(probs, labels, n_bins: int = 10) -> dict[str, np.ndarray]:
-    """Reliability diagram data: accuracy against confidence in equal-width confidence bins.
+def reliability(probs, labels, n_bins: int = 10, binning: str = "width"
+                ) -> dict[str, np.ndarray]:
+    """Reliability diagram data: accuracy against confidence in confidence bins.
+
+    ``binning="width"`` (the classic choice) cuts [0, 1] into equal-width bins. A good
+    classifier puts nearly all its inputs in the top one, and the diagram then shows one point;
+    ``binning="mass"`` sorts the inputs by confidence and cuts them into bins of (nearly) equal
+    size instead (adaptive bins, Nixon et al. 2019), so each bin holds n / n_bins inputs.
 
     Args:
         probs: (n, n_classes) predicted class probabilities (rows sum to 1).
         labels: (n,) true class indices.
-        n_bins: bins on [0, 1] for the confidence max_y p(y | x).
+        n_bins: number of bins for the confidence max_y p(y | x).
+        binning: ``"width"`` (equal-width bins on [0, 1]) or ``"mass"`` (equal-count bins;
+            needs at least n_bins inputs).
 
     Returns:
         Dict with ``confidence`` (mean confidence per bin), ``accuracy`` (per bin), ``count``
-        (examples per bin) and ``edges`` (n_bins + 1); empty bins hold NaN.
+        (examples per bin) and ``edges`` (n_bins + 1; for ``"mass"`` the midpoints between
+        neighbouring bins' confidences, with 0 and 1 at the ends); empty bins hold NaN.
     """
     try:
         p = torch.as_tensor(np.asarray(probs) if not isinstance(probs, torch.Tensor) else probs
@@ -406,11 +415,27 @@ def reliability(probs, labels, n_bins: int = 10) -> dict[str, np.ndarray]:
         raise ValueError("probs must be finite, non-negative and sum to 1 along each row; "
                          "pass softmax(logits), not the logits")
     n_bins = count(n_bins, "n_bins")
+    if binning not in ("width", "mass"):
+        raise ValueError(f"binning must be 'width' (equal-width bins) or 'mass' (equal-count "
+                         f"bins), got {binning!r}")
     conf, pred = p.max(1)
     correct = (pred == y).double().numpy()
     conf = conf.numpy()
-    edges = np.linspace(0.0, 1.0, n_bins + 1)
-    which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, n_bins - 1)
+    if binning == "width":
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+        which = np.clip(np.digitize(conf, edges[1:-1], right=True), 0, n_bins - 1)
+    else:
+        if len(conf) < n_bins:
+            raise ValueError(f"equal-mass binning needs at least n_bins = {n_bins} inputs, got "
+                             f"{len(conf)}; use fewer bins")
+        order = np.argsort(conf, kind="stable")  # ties keep their input order: deterministic
+        groups = np.array_split(order, n_bins)  # sizes differ by at most one
+        which = np.empty(len(conf), dtype=np.int64)
+        for b, rows in enumerate(groups):
+            which[rows] = b
+        sorted_conf = conf[order]
+        cuts = np.cumsum([len(r) for r in groups])[:-1]
+        edges = np.concatenate([[0.0], (sorted_conf[cuts - 1] + sorted_conf[cuts]) / 2, [1.0]])
     counts = np.bincount(which, minlength=n_bins).astype(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mean_conf = np.bincount(which, conf, n_bins) / counts
@@ -418,10 +443,12 @@ def reliability(probs, labels, n_bins: int = 10) -> dict[str, np.ndarray]:
     return {"confidence": mean_conf, "accuracy": acc, "count": counts, "edges": edges}
 
 
-def expected_calibration_error(probs, labels, n_bins: int = 10) -> float:
-    """ECE = Σ_b (n_b / n) |accuracy_b - confidence_b| over equal-width confidence bins
-    (Naeini et al. 2015; Guo et al. 2017)."""
-    r = reliability(probs, labels, n_bins)
+def expected_calibration_error(probs, labels, n_bins: int = 10, binning: str = "width"
+                               ) -> float:
+    """ECE = Σ_b (n_b / n) |accuracy_b - confidence_b| over confidence bins (Naeini et al.
+    2015; Guo et al. 2017): equal-width bins by default, equal-count bins for
+    ``binning="mass"`` (the adaptive ECE of Nixon et al. 2019); see ``reliability``."""
+    r = reliability(probs, labels, n_bins, binning)
     used = r["count"] > 0
     w = r["count"][used] / r["count"].sum()
     return float(np.sum(w * np.abs(r["accuracy"][used] - r["confidence"][used])))

@@ -17,6 +17,9 @@ so Z is a sum over the 2^min(n_v, n_h) states of the *smaller* layer only. This 
 * ``visible_log_probs``, ``model_expectations`` and ``exact_gradient``: the exact model
   distribution over v, the exact negative phase ⟨v hᵀ⟩_model ("CD-∞") and the exact gradient of
   the average log-likelihood, for small models;
+* ``gibbs_transition`` and ``expected_cd_gradient``: one block-Gibbs sweep as a matrix over the
+  2^n_v visible states, and with it the *exact* expectation of the CD-k gradient (no sampling
+  noise), for tiny models: what Carreira-Perpiñán & Hinton (2005) used to find CD's fixed points;
 * ``ais_log_partition``: annealed importance sampling (Neal 2001; Salakhutdinov & Murray 2008)
   for RBMs whose both layers are too large to enumerate.
 
@@ -50,6 +53,8 @@ __all__ = [
     "DEFAULT_CHUNK_ELEMENTS",
     "MAX_BRUTE_FORCE_UNITS",
     "MAX_ENUMERATED_UNITS",
+    "MAX_TRANSITION_HIDDEN",
+    "MAX_TRANSITION_VISIBLE",
     "AISResult",
     "ModelExpectations",
     "ais_betas",
@@ -58,6 +63,8 @@ __all__ = [
     "binary_states",
     "enumerated_layer",
     "exact_gradient",
+    "expected_cd_gradient",
+    "gibbs_transition",
     "log_partition_brute_force",
     "log_partition_exact",
     "model_expectations",
@@ -69,6 +76,12 @@ MAX_ENUMERATED_UNITS = 25
 
 MAX_BRUTE_FORCE_UNITS = 20
 """The largest n_v + n_h that ``log_partition_brute_force`` accepts."""
+
+MAX_TRANSITION_VISIBLE = 12
+"""The largest n_v for ``gibbs_transition`` (a 2^n_v × 2^n_v matrix: 16.8 M entries at 12)."""
+
+MAX_TRANSITION_HIDDEN = 16
+"""The largest n_h for ``gibbs_transition`` (it sums over the 2^n_h hidden states)."""
 
 DEFAULT_CHUNK_ELEMENTS = 2**22
 """Default chunk budget: states per chunk × units of the summed-out layer (32 MiB in float64).
@@ -338,6 +351,96 @@ def exact_gradient(rbm, v, dtype: torch.dtype = torch.float64) -> ModelExpectati
         neg = model_expectations(rbm, dtype=dtype)
         n = v.shape[0]
         return ModelExpectations(ph.T @ v / n - neg.hv, v.mean(0) - neg.v, ph.mean(0) - neg.h)
+
+
+# --------------------------------------------------------------------------------------------
+# The Gibbs chain as a matrix: exact expectations of CD-k
+# --------------------------------------------------------------------------------------------
+
+
+def _bernoulli_log_probs(states, logits):
+    """log Π_i p(x_i) for each row of ``states`` (S, n) under each row of ``logits`` (R, n):
+    a (R, S) table, with log sigm(a) and log sigm(-a) for stability."""
+    return F.logsigmoid(logits) @ states.T + F.logsigmoid(-logits) @ (1 - states).T
+
+
+def gibbs_transition(rbm, dtype: torch.dtype = torch.float64) -> torch.Tensor:
+    """One block-Gibbs sweep v → h → v' as a (2^n_v, 2^n_v) row-stochastic matrix.
+
+    T[s, t] = p(v' = state t | v = state s) = Σ_h p(h | v_s) p(v_t | h), the states numbered as
+    in ``binary_states`` (unit i of state s is bit i of s). A distribution p over the visible
+    states (a row vector) becomes p T after one sweep, and p_k = p_0 T^k after k: the
+    distribution of the end points of CD-k's chains when they start from p_0. The model's own
+    p(v) is stationary: p T = p.
+
+    Raises:
+        ValueError: for more than ``MAX_TRANSITION_VISIBLE`` visible or
+            ``MAX_TRANSITION_HIDDEN`` hidden units.
+    """
+    _check_rbm(rbm)
+    n_h, n_v = rbm.W.shape
+    if n_v > MAX_TRANSITION_VISIBLE or n_h > MAX_TRANSITION_HIDDEN:
+        raise ValueError(
+            f"gibbs_transition builds a 2^n_v × 2^n_v matrix and sums over 2^n_h hidden states; "
+            f"got n_v = {n_v} (at most {MAX_TRANSITION_VISIBLE}) and n_h = {n_h} (at most "
+            f"{MAX_TRANSITION_HIDDEN}). Use a smaller model, or estimate with rbm.gibbs samples."
+        )
+    with torch.no_grad():
+        W, b, c = _params(rbm, dtype)
+        vs = binary_states(n_v, dtype=dtype, device=W.device)
+        hs = binary_states(n_h, dtype=dtype, device=W.device)
+        p_h_given_v = torch.exp(_bernoulli_log_probs(hs, c + vs @ W.T))  # (2^n_v, 2^n_h)
+        p_v_given_h = torch.exp(_bernoulli_log_probs(vs, b + hs @ W))  # (2^n_h, 2^n_v)
+        return p_h_given_v @ p_v_given_h
+
+
+def _state_distribution(p_data, n_v, dtype, device):
+    p = torch.as_tensor(p_data)
+    if not isinstance(p_data, torch.Tensor) and not np.ndim(p_data):
+        raise ArgumentTypeError(f"p_data must be a vector of 2^n_v probabilities, got {p_data!r}")
+    p = p.to(device=device, dtype=dtype)
+    if p.shape != (2**n_v,):
+        raise ValueError(f"p_data must have shape (2^n_v,) = ({2**n_v},), one probability per "
+                         f"visible state in binary_states order, got {tuple(p.shape)}")
+    if not bool(torch.isfinite(p).all()) or bool((p < 0).any()) or abs(float(p.sum()) - 1) > 1e-6:
+        raise ValueError(f"p_data must be a probability vector (finite, ≥ 0, summing to 1); it "
+                         f"sums to {float(p.sum()):.6g}. Divide by its sum.")
+    return p
+
+
+def expected_cd_gradient(rbm, p_data, k: int, dtype: torch.dtype = torch.float64
+                         ) -> ModelExpectations:
+    """The exact expectation of the CD-k gradient (``rbm.cd_gradient``) over its Gibbs chains.
+
+    With p_k = p_data T^k (``gibbs_transition``) the distribution of the chains' end points and
+    statistics computed with p(h | v) in both phases, as ``cd_gradient`` does:
+
+        ∂W ≈ Σ_v p_data(v) p(h|v) vᵀ - Σ_v p_k(v) p(h|v) vᵀ,
+
+    and likewise ⟨v⟩ and ⟨p(h|v)⟩ for the biases. As k → ∞, p_k → the model's p(v) and this
+    becomes ``exact_gradient``; where it is zero, the parameters are a fixed point of CD-k.
+
+    Args:
+        p_data: (2^n_v,) the data distribution over the visible states, in ``binary_states``
+            order (for a data set: the fraction of rows equal to each state).
+        k: Gibbs sweeps (≥ 0; k = 0 gives zero).
+
+    Returns:
+        ``ModelExpectations`` fields ``hv`` (dW), ``v`` (db), ``h`` (dc), in ``dtype``.
+    """
+    k = count(k, "k", minimum=0)
+    T = gibbs_transition(rbm, dtype)
+    with torch.no_grad():
+        W, _, c = _params(rbm, dtype)
+        n_v = W.shape[1]
+        p0 = _state_distribution(p_data, n_v, dtype, W.device)
+        vs = binary_states(n_v, dtype=dtype, device=W.device)
+        ph = torch.sigmoid(c + vs @ W.T)  # p(h = 1 | v) for every visible state
+        pk = p0
+        for _ in range(k):
+            pk = pk @ T
+        d = p0 - pk
+        return ModelExpectations((d[:, None] * ph).T @ vs, d @ vs, d @ ph)
 
 
 # --------------------------------------------------------------------------------------------

@@ -69,20 +69,20 @@ def _one_blas_thread():
 class _Buffers:
     """The work arrays of minibatches of ``n`` data rows and ``m`` chains."""
 
-    def __init__(self, n, m, n_v, n_h, lr):
+    def __init__(self, n, m, n_v, n_h, lr, dtype=np.float32):
         self.n, self.m = n, m
-        self.V = np.ones((n + m, n_v + 1), dtype=np.float32)  # [v; v⁻] with a ones column
-        self.P = np.empty((n + m, n_h + 1), dtype=np.float32)  # [h⁺; h⁻] scaled, last column
+        self.V = np.ones((n + m, n_v + 1), dtype=dtype)  # [v; v⁻] with a ones column
+        self.P = np.empty((n + m, n_h + 1), dtype=dtype)  # [h⁺; h⁻] scaled, last column
         self.P[:n, n_h] = lr / n  # ... the bias terms of the update: lr/n and -lr/m
         self.P[n:, n_h] = -lr / m
-        self.pv = np.empty((m, n_v), dtype=np.float32)
+        self.pv = np.empty((m, n_v), dtype=dtype)
         # torch views of the same memory, for the sigmoids of larger arrays (vectorised: ~4×
         # faster per element than scipy's expit, but ~3 µs per call against expit's ~1 µs)
         self.pv_t = torch.from_numpy(self.pv) if self.pv.size >= _TORCH_SIGMOID else None
         self.ph_t = (torch.from_numpy(self.P)[:, :n_h] if (n + m) * n_h >= _TORCH_SIGMOID
                      else None)
-        self.G = np.empty((n_h + 1, n_v + 1), dtype=np.float32)
-        self.scale_pos, self.scale_neg = np.float32(lr / n), np.float32(-lr / m)
+        self.G = np.empty((n_h + 1, n_v + 1), dtype=dtype)
+        self.scale_pos, self.scale_neg = dtype(lr / n), dtype(-lr / m)
 
 
 class CpuPCD:
@@ -94,17 +94,23 @@ class CpuPCD:
         h_chain: (m, n_h) hidden states of the m persistent chains.
         lr: learning rate (on minibatch means).
         generator: the CPU ``torch.Generator`` of the Gibbs sampling.
+        dtype: the arithmetic, ``np.float32`` (the point of this class) or ``np.float64``, to
+            measure what float32 costs: the uniforms are float32 draws either way, so both
+            precisions see the same random numbers for the same generator.
     """
 
-    def __init__(self, W, b, c, h_chain, lr, generator: torch.Generator):
+    def __init__(self, W, b, c, h_chain, lr, generator: torch.Generator, dtype=np.float32):
         n_h, n_v = W.shape
         self.n_h, self.n_v, self.lr, self.generator = n_h, n_v, float(lr), generator
-        self.theta = np.zeros((n_h + 1, n_v + 1), dtype=np.float32)
+        self.dtype = np.dtype(dtype).type
+        if self.dtype not in (np.float32, np.float64):
+            raise TypeError(f"dtype must be np.float32 or np.float64, got {dtype!r}")
+        self.theta = np.zeros((n_h + 1, n_v + 1), dtype=self.dtype)
         self.theta[:n_h, :n_v] = W
         self.theta[:n_h, n_v] = c
         self.theta[n_h, :n_v] = b
         self.m = h_chain.shape[0]
-        self.H = np.ones((self.m, n_h + 1), dtype=np.float32)  # chains with a ones column
+        self.H = np.ones((self.m, n_h + 1), dtype=self.dtype)  # chains with a ones column
         self.H[:, :n_h] = h_chain
         self._buffers: dict[int, _Buffers] = {}
 
@@ -132,7 +138,7 @@ class CpuPCD:
     def _bufs(self, n) -> _Buffers:
         buf = self._buffers.get(n)
         if buf is None:
-            buf = self._buffers[n] = _Buffers(n, self.m, self.n_v, self.n_h, self.lr)
+            buf = self._buffers[n] = _Buffers(n, self.m, self.n_v, self.n_h, self.lr, self.dtype)
         return buf
 
     def epoch(self, X, batch_size: int) -> None:

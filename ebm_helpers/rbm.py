@@ -437,8 +437,10 @@ def _log_z_value(log_z):
         except (TypeError, ValueError) as err:
             raise ValueError(f"log_z must be a number (log Z, e.g. rbm.log_partition() or an "
                              f"AIS estimate), got {log_z!r}") from err
-    if not math.isfinite(float(value)):
-        raise ValueError(f"log_z must be finite, got {float(value)}")
+    # a tensor log Z may carry a graph (gradients flow through it); the check must not warn
+    checked = float(value.detach()) if isinstance(value, torch.Tensor) else float(value)
+    if not math.isfinite(checked):
+        raise ValueError(f"log_z must be finite, got {checked}")
     return value
 
 

@@ -285,7 +285,7 @@ plt.show()
 FAMILIES = [  # (family, energy, how it learns / what it does about Z, notebooks)
     ("Boltzmann distribution", "any $E(x)$",
      "exact $Z$ by enumeration or quadrature (small systems only)", "01"),
-    ("Hopfield network", r"$-\tfrac12 s^\top W s$, binary units",
+    ("Hopfield network", r"$-\tfrac12 x^\top W x$, $\pm 1$ units",
      "Hebbian storage; recall is energy descent, no $Z$", "02"),
     ("Boltzmann machine", "the same, stochastic and hidden units",
      "exact gradient: positive minus negative phase (needs equilibrium samples)", "02"),
@@ -485,8 +485,9 @@ if extra:
 # static site) and how the notebooks are edited.
 #
 # **Fast mode.** Set `EBM_FAST=1` (for example `EBM_FAST=1 make lab`) and every notebook trains
-# on fewer samples for fewer epochs with shorter chains: it runs in well under a minute and
-# still executes every cell, which is what CI and a quick look need. The numbers and figures are
+# on fewer samples for fewer epochs with shorter chains: each notebook runs in under a minute
+# (the fast-run column of the table in section 4) and still executes every cell, which is what CI
+# and a quick look need. The numbers and figures are
 # noisier, so conclusions in the prose refer to full mode, which is what the stored outputs show.
 # The switch is read in exactly one place, `ebm_helpers.config`, and notebooks choose their
 # sizes with `config.scaled(full=..., fast=...)`:

@@ -112,14 +112,16 @@ for t, m in left_mass.items():
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **What the figure shows.** At low temperature almost all the probability sits in the deeper
 # well: the Boltzmann factor $e^{-\Delta E/T}$ turns a small energy difference into a large
-# probability ratio. At high temperature the two wells are nearly equally likely and the density
-# spreads over the barrier. As $T \to 0$ the distribution collapses onto the global minimum
+# probability ratio. At high temperature the two wells are nearly equally likely (the deeper
+# one holds less than 60% at $T = 4$) and the density spreads over the barrier. As $T \to 0$ the
+# distribution collapses onto the global minimum
 # (optimisation); as $T \to \infty$ it becomes uniform over the box (pure noise).
 # The code below checks these claims rather than trusting the picture.
 
 # %% slideshow={"slide_type": "-"}
 assert left_mass[0.25] > left_mass[1.0] > left_mass[4.0] > 0.5, left_mass
 assert left_mass[0.25] > 0.95, "at T = 0.25 the deeper well should hold > 95% of the mass"
+assert left_mass[4.0] < 0.6, "at T = 4 the two wells are nearly equally likely"
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 2. The partition function, free energy and entropy
@@ -190,17 +192,30 @@ assert S[0] < 0 < S[-1], "the differential entropy of a narrow density is negati
 assert np.allclose(S[inner], -dF_dT[inner], atol=0.02)
 assert np.allclose(C[inner], dU_dT[inner], atol=0.02 * C.max())
 
+# where the heat capacity peaks, against the energy gap between the two wells' minima
+e_fine = well.energy(x_grid)
+gap = float(e_fine[x_grid[:, 0] > 0].min() - e_fine[x_grid[:, 0] < 0].min())
+t_bump = float(t_curve[np.argmax(C)])
+print(f"heat capacity: peak C = {C.max():.2f} at T = {t_bump:.2f}; energy gap between the "
+      f"well minima = {gap:.2f}; C = {C[0]:.2f} at T = {t_curve[0]:.1f} and {C[-1]:.2f} at "
+      f"T = {t_curve[-1]:.0f}")
+assert 0.2 * gap < t_bump < gap, "the bump sits at a temperature of the order of the gap"
+assert C[-1] > C[-5] and C[-1] < 0.25, "at the high-T end C rises slowly toward 1/4"
+
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Three more things to notice in the curves. The entropy is *negative* at low temperature
 # (printed above). For a continuous $x$, $S = -\int p \ln p$ is a **differential** entropy: it
 # is measured relative to the unit of $x$, and a density narrower than one unit (here, most of
 # the mass in a well of width below 1) has $\ln p > 0$ where it lives, so $S < 0$. Only
 # differences of differential entropies are meaningful; the entropy of a discrete distribution
-# (section 4) is never negative. The heat capacity has a bump where thermal energy
-# becomes comparable to the barrier height: that is where the system starts hopping between
-# wells, and it foreshadows the sharp peak of a *phase transition* in section 4. And at high $T$,
-# $C$ does not vanish: far from the wells the quartic term dominates, and for $E \propto x^4$
-# one can show $U = T/4$, so $C \to 1/4$ (exercise 1 asks for the quadratic case).
+# (section 4) is never negative. The heat capacity has a bump at a temperature of the order of
+# the energy gap between the two wells' minima (printed above; asserted between a fifth of the
+# gap and the gap): there the shallower well starts to fill up, and raising $T$ costs extra
+# energy — a two-level (Schottky) effect, a smooth cousin of the sharp peak of the *phase
+# transition* in section 4. And at high $T$, $C$ does not vanish: far from the wells the
+# quartic term dominates, and for $E \propto x^4$ one can show $U = T/4$, so $C \to 1/4$ as
+# $T \to \infty$; at $T = 10$ it is still on its way (printed, and asserted to be rising
+# toward it). Exercise 1 asks for the quadratic case.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. Sampling without $Z$: the Metropolis algorithm
@@ -352,10 +367,12 @@ rates = [
 print("step size -> acceptance rate:",
       ", ".join(f"{s}: {r:.2f}" for s, r in zip(step_sizes, rates, strict=True)))
 assert all(np.diff(rates) < 0), "acceptance falls as steps grow"
+assert rates[0] > 0.8 and rates[-1] < 0.05, "tiny steps mostly accepted, huge ones rejected"
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
-# Tiny steps are almost always accepted but move nowhere; huge steps go far but are almost
-# always rejected. A rule of thumb from the theory of random-walk Metropolis (Roberts, Gelman &
+# The acceptance rate falls with every increase of the step (asserted): tiny steps are mostly
+# accepted (above 80%) but move almost nowhere; huge steps go far but are almost always rejected
+# (below 5%). A rule of thumb from the theory of random-walk Metropolis (Roberts, Gelman &
 # Gilks 1997) is to aim for an acceptance rate of roughly 0.2–0.5.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -534,14 +551,15 @@ fig, axes = plt.subplots(1, 3, figsize=(10, 3.6))
 for ax, t in zip(axes, [1.5, 2.27, 4.0], strict=True):
     run = samplers.ising_sweeps(big, big.random_spins(1, generator), snap_sweeps, temperature=t,
                                 generator=generator)
-    ax.imshow(run.x.reshape(side, side), cmap="gray", vmin=-1, vmax=1)
+    ax.imshow(run.x.reshape(side, side), cmap=plotting.IMAGE_CMAP, vmin=-1, vmax=1)
     ax.set_title(f"T = {t}: |M|/N = {float(big.magnetisation(run.x).abs()):.2f}")
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(True)
-fig.suptitle(f"{side}×{side} Ising snapshots after {snap_sweeps} sweeps (white = +1, black = -1)")
+fig.suptitle(f"{side}×{side} Ising snapshots after {snap_sweeps} sweeps (black = +1, "
+             "white = −1)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -561,8 +579,9 @@ widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 
 # %% [markdown] slideshow={"slide_type": "notes"}
 # Things to try: on the tilted double well, find the temperature at which the right well holds
-# about a quarter of the mass; on *rings*, watch the outer ring (which has more weight because it
-# is longer) win as you cool; on *8 gaussians*, notice that the modes stay put and only sharpen —
+# about a quarter of the mass; on *rings* (each ring's weight is proportional to its length, so
+# its density along the arc is about the same), predict whether cooling moves mass between the
+# rings, then check; on *8 gaussians*, notice that the modes stay put and only sharpen —
 # temperature changes weights and widths, never locations.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -590,7 +609,7 @@ widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Exercises
 #
-# **1. Equipartition.** For the harmonic energy $E(x) = x^2/2$ derive $Z(T)$, $F$, $U$, $S$
+# **1. Equipartition (open).** For the harmonic energy $E(x) = x^2/2$ derive $Z(T)$, $F$, $U$, $S$
 # and $C$ in closed form, then check your formulas with `energies.boltzmann_stats_1d`.
 #
 # <details><summary>Solution</summary>
@@ -607,7 +626,8 @@ widgets.temperature_explorer(landscape="tilted double well", temperature=1.0)
 # ```
 # </details>
 #
-# **2. Boltzmann probabilities, stably.** Write `boltzmann_probs(e, temperature)` that returns
+# **2. Boltzmann probabilities, stably (checked).** Write `boltzmann_probs(e, temperature)` that
+# returns
 # the probabilities $p_i = e^{-E_i/T}/Z$ of a finite set of states (a 1D float64 tensor of
 # energies) and $\ln Z$, using the log-sum-exp trick of section 1. It must work for energies
 # around $\pm 1000$.
@@ -632,7 +652,8 @@ def boltzmann_probs(e, temperature):
 checks.boltzmann_probabilities(boltzmann_probs)
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# **3. One Metropolis step.** Write `accept_reject(energy, x, proposal, u, temperature)`: for a
+# **3. One Metropolis step (checked).** Write `accept_reject(energy, x, proposal, u, temperature)`:
+# for a
 # batch of chains `x` (batch, d) with proposals `proposal` (batch, d) and uniform numbers `u`
 # (batch,), return the new states: the proposal in the rows where
 # $u < e^{-(E(x') - E(x))/T}$, the old state elsewhere. (Section 3's `metropolis_step` draws
@@ -658,7 +679,8 @@ def accept_reject(energy, x, proposal, u, temperature):
 checks.metropolis_step(accept_reject)
 
 # %% [markdown] slideshow={"slide_type": "-"}
-# **4. Finite-size scaling.** Enumerate the 2×2 and 3×3 lattices too (`energies.IsingModel(L)`)
+# **4. Finite-size scaling (open).** Enumerate the 2×2 and 3×3 lattices too
+# (`energies.IsingModel(L)`)
 # and plot $C/N$ against $T$ for $L = 2, 3, 4$. How do the height and position of the peak
 # change with $L$?
 #
@@ -677,7 +699,8 @@ checks.metropolis_step(accept_reject)
 # special, the trap of section 4's pitfall.
 # </details>
 #
-# **5. A constant shift.** Add a constant $c$ to an energy. What happens to $p_T$, $Z$, $F$ and
+# **5. A constant shift (open).** Add a constant $c$ to an energy. What happens to $p_T$, $Z$, $F$
+# and
 # $S$? Why does this make the log-sum-exp trick legitimate?
 #
 # <details><summary>Solution</summary>

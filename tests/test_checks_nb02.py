@@ -1,5 +1,6 @@
 """The checkers of notebook 02's exercises accept the reference solutions and reject typical
-wrong answers (a kept diagonal, a missing 1/N, the wrong axis, a missing ½, a bias sign)."""
+wrong answers (a kept diagonal, a missing 1/N, the wrong axis, a missing ½, a bias sign, the
+signal left in the crosstalk, a missing ξ^ν_i factor)."""
 
 from __future__ import annotations
 
@@ -46,9 +47,37 @@ def energy_whole_batch(W, s, b):
     return (-0.5 * ((s @ W) * s) - s * b).sum()
 
 
+def crosstalk_solution(patterns, nu):
+    n = patterns.shape[1]
+    w = patterns.T @ patterns / n
+    w.fill_diagonal_(0.0)
+    return patterns[nu] * (w @ patterns[nu]) - (n - 1) / n
+
+
+def crosstalk_keeps_signal(patterns, nu):
+    n = patterns.shape[1]
+    w = patterns.T @ patterns / n
+    w.fill_diagonal_(0.0)
+    return patterns[nu] * (w @ patterns[nu])
+
+
+def crosstalk_keeps_diagonal(patterns, nu):
+    n = patterns.shape[1]
+    w = patterns.T @ patterns / n
+    return patterns[nu] * (w @ patterns[nu]) - (n - 1) / n
+
+
+def crosstalk_no_sign_factor(patterns, nu):
+    n = patterns.shape[1]
+    w = patterns.T @ patterns / n
+    w.fill_diagonal_(0.0)
+    return w @ patterns[nu] - (n - 1) / n
+
+
 @pytest.mark.parametrize(("checker", "solution"), [
     (checks.hebbian_rule, hebb_solution),
     (checks.hopfield_energy, energy_solution),
+    (checks.crosstalk, crosstalk_solution),
 ])
 def test_checkers_accept_the_solutions(capsys, checker, solution):
     assert checker(solution) is True
@@ -63,6 +92,9 @@ def test_checkers_accept_the_solutions(capsys, checker, solution):
     (checks.hopfield_energy, energy_no_half, "no bias"),
     (checks.hopfield_energy, energy_bias_sign, "with a bias"),
     (checks.hopfield_energy, energy_whole_batch, "shape"),
+    (checks.crosstalk, crosstalk_keeps_signal, "one pattern"),
+    (checks.crosstalk, crosstalk_keeps_diagonal, "one pattern"),
+    (checks.crosstalk, crosstalk_no_sign_factor, "one pattern"),
 ])
 def test_checkers_reject_typical_mistakes(capsys, checker, wrong, says):
     assert checker(wrong) is False
@@ -74,6 +106,6 @@ def test_stubs_read_as_not_attempted(capsys):
     def stub(*args):
         raise NotImplementedError
 
-    for checker in [checks.hebbian_rule, checks.hopfield_energy]:
+    for checker in [checks.hebbian_rule, checks.hopfield_energy, checks.crosstalk]:
         assert checker(stub) is False
         assert "not attempted yet" in capsys.readouterr().out

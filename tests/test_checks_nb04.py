@@ -1,6 +1,7 @@
 """The checkers of notebook 04's exercises accept the reference solutions and reject typical
-wrong answers (model minus data, a missing transpose, one batch size for both phases, the mean
-of the log weights, a naive exponential)."""
+wrong answers (a mean-field shortcut for the sum over h, a transposed or wrongly ordered
+transition matrix, model minus data, a missing transpose, one batch size for both phases, the
+mean of the log weights, a naive exponential)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,39 @@ import pytest
 import torch
 
 from ebm_helpers import checks
+from ebm_helpers.partition import binary_states
+
+
+def _bernoulli_table(states, p):
+    """Π_i p_i^x_i (1 − p_i)^(1 − x_i): rows of p (R, n) against rows of states (S, n)."""
+    return torch.exp(torch.log(p) @ states.T + torch.log1p(-p) @ (1 - states).T)
+
+
+def transition_solution(W, b, c):
+    vs, hs = binary_states(W.shape[1]), binary_states(W.shape[0])
+    a = _bernoulli_table(hs, torch.sigmoid(vs @ W.T + c))  # (2^n_v, 2^n_h): p(h | v)
+    return a @ _bernoulli_table(vs, torch.sigmoid(hs @ W + b))  # (2^n_h, 2^n_v): p(v | h)
+
+
+def transition_mean_field(W, b, c):
+    # skips the sum over h: one deterministic step through h = p(h|v)
+    vs = binary_states(W.shape[1])
+    return _bernoulli_table(vs, torch.sigmoid(torch.sigmoid(vs @ W.T + c) @ W + b))
+
+
+def transition_transposed(W, b, c):
+    return transition_solution(W, b, c).T
+
+
+def transition_msb_first(W, b, c):
+    # numbers the states with unit 0 as the most significant bit (itertools.product's order)
+    n = W.shape[1]
+    perm = torch.tensor([int(f"{s:0{n}b}"[::-1], 2) for s in range(2**n)])
+    return transition_solution(W, b, c)[perm][:, perm]
+
+
+def transition_no_visible_bias(W, b, c):
+    return transition_solution(W, torch.zeros_like(b), c)
 
 
 def cd_solution(v0, vk, W, b, c):
@@ -50,6 +84,7 @@ def ais_sum_not_mean(log_w, log_z_base):
 
 
 @pytest.mark.parametrize(("checker", "solution"), [
+    (checks.gibbs_transition_matrix, transition_solution),
     (checks.cd_gradient_from_chains, cd_solution),
     (checks.ais_log_z, ais_solution),
 ])
@@ -60,6 +95,10 @@ def test_checkers_accept_the_solutions(capsys, checker, solution):
 
 
 @pytest.mark.parametrize(("checker", "wrong", "says"), [
+    (checks.gibbs_transition_matrix, transition_mean_field, "3 visible, 2 hidden"),
+    (checks.gibbs_transition_matrix, transition_transposed, "3 visible, 2 hidden"),
+    (checks.gibbs_transition_matrix, transition_msb_first, "3 visible, 2 hidden"),
+    (checks.gibbs_transition_matrix, transition_no_visible_bias, "3 visible, 2 hidden"),
     (checks.cd_gradient_from_chains, cd_model_minus_data, "8 chains"),
     (checks.cd_gradient_from_chains, cd_wrong_orientation, "shape"),
     (checks.cd_gradient_from_chains, cd_one_batch_size, "different batch sizes"),
@@ -77,6 +116,7 @@ def test_stubs_read_as_not_attempted(capsys):
     def stub(*args):
         raise NotImplementedError
 
-    for checker in [checks.cd_gradient_from_chains, checks.ais_log_z]:
+    for checker in [checks.gibbs_transition_matrix, checks.cd_gradient_from_chains,
+                    checks.ais_log_z]:
         assert checker(stub) is False
         assert "not attempted yet" in capsys.readouterr().out

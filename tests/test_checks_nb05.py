@@ -1,6 +1,7 @@
 """The checkers of notebook 05's exercises accept the reference solutions and reject typical
 wrong answers (only the top layer, a missing transpose, no bias; a missing entropy term, NaN
-from 0 · log 0, the wrong axis). The reference bound is also checked against its theory:
+from 0 · log 0, the wrong axis; going down: W transposed, the layers in the wrong order, the
+top layer fed to every layer). The reference bound is also checked against its theory:
 below log p(v), equal to it at the posterior."""
 
 from __future__ import annotations
@@ -61,9 +62,36 @@ def test_reference_bound_obeys_jensen():
     assert torch.allclose(nb05._bound_reference(log_joint, torch.softmax(log_joint, -1)), log_p)
 
 
+def down_solution(h_top, layers):
+    x = h_top
+    for W, b in reversed(layers):
+        x = torch.sigmoid(x @ W + b)
+    return x
+
+
+def down_transposed(h_top, layers):
+    x = h_top
+    for W, b in reversed(layers):
+        x = torch.sigmoid(x @ W.T + b)
+    return x
+
+
+def down_wrong_order(h_top, layers):
+    x = h_top
+    for W, b in layers:
+        x = torch.sigmoid(x @ W + b)
+    return x
+
+
+def down_top_layer_only(h_top, layers):
+    W, b = layers[-1]
+    return torch.sigmoid(h_top @ W + b)
+
+
 @pytest.mark.parametrize(("checker", "solution"), [
     (checks.recognition_pass, up_solution),
     (checks.variational_bound, bound_solution),
+    (checks.generative_pass, down_solution),
 ])
 def test_checkers_accept_the_solutions(capsys, checker, solution):
     assert checker(solution) is True
@@ -78,6 +106,9 @@ def test_checkers_accept_the_solutions(capsys, checker, solution):
     (checks.variational_bound, bound_no_entropy, "random q"),
     (checks.variational_bound, bound_nan_at_zero, "zero entries"),
     (checks.variational_bound, bound_wrong_axis, "random q"),
+    (checks.generative_pass, down_transposed, "one layer 6 → 4"),
+    (checks.generative_pass, down_wrong_order, "two layers"),
+    (checks.generative_pass, down_top_layer_only, "two layers"),
 ])
 def test_checkers_reject_typical_mistakes(capsys, checker, wrong, says):
     assert checker(wrong) is False
@@ -89,6 +120,7 @@ def test_stubs_read_as_not_attempted(capsys):
     def stub(*args):
         raise NotImplementedError
 
-    for checker in [checks.recognition_pass, checks.variational_bound]:
+    for checker in [checks.recognition_pass, checks.variational_bound,
+                    checks.generative_pass]:
         assert checker(stub) is False
         assert "not attempted yet" in capsys.readouterr().out

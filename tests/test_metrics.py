@@ -437,3 +437,27 @@ def test_mmd_floor_rejects_bad_input(kwargs, match):
     args = {"sample": energies.get_density("8 gaussians").sample} | kwargs
     with pytest.raises((ValueError, TypeError), match=match):
         metrics.mmd_floor(**args)
+
+
+def test_equal_mass_bins_hold_equal_counts_and_match_a_direct_computation(make_generator):
+    """binning="mass": bins of n / n_bins inputs sorted by confidence; the ECE is the weighted
+    gap computed by hand from those groups; equal-width stays the default."""
+    g = make_generator(1)
+    probs = torch.softmax(3 * torch.randn(103, 4, generator=g, dtype=torch.float64), 1)
+    labels = torch.randint(0, 4, (103,), generator=g)
+    r = metrics.reliability(probs, labels, n_bins=10, binning="mass")
+    assert sorted(r["count"].tolist()) == [10] * 7 + [11] * 3 and r["count"].sum() == 103
+    assert np.all(np.diff(r["confidence"]) >= 0) and np.all(np.diff(r["edges"]) >= 0)
+    conf, pred = probs.max(1)
+    order = torch.argsort(conf, stable=True)
+    by_hand = 0.0
+    for rows in np.array_split(order.numpy(), 10):
+        gap = (pred[rows] == labels[rows]).double().mean() - conf[rows].mean()
+        by_hand += len(rows) / 103 * abs(float(gap))
+    assert metrics.expected_calibration_error(probs, labels, 10, "mass") == pytest.approx(by_hand)
+    assert metrics.expected_calibration_error(probs, labels) == pytest.approx(
+        metrics.expected_calibration_error(probs, labels, 10, "width"))
+    with pytest.raises(ValueError, match="binning"):
+        metrics.reliability(probs, labels, binning="quantile")
+    with pytest.raises(ValueError, match="fewer bins"):
+        metrics.reliability(probs[:5], labels[:5], n_bins=10, binning="mass")

@@ -7,6 +7,7 @@ Execution of every notebook (nbval, fast mode) is collected separately by pytest
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -65,6 +66,48 @@ def test_committed_notebook_carries_outputs(ipynb):
             assert "EBM_FAST" not in text and "mode: fast" not in text, (
                 "the committed outputs come from a fast-mode run; run `make notebooks`"
             )
+
+
+def _bench_module():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "notebook_times", REPO / "benchmarks" / "notebook_times.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize(
+    "ipynb", [p for p in IPYNBS if p.stem != "00_roadmap"], ids=lambda p: p.name
+)
+def test_stored_header_states_the_measured_run_time(ipynb):
+    """The stored header line is what the set-up cell prints now, from notebook_times.json."""
+    bench = _bench_module()
+    stored = bench.stored_header_lines(nbformat.read(ipynb, as_version=4))
+    assert len(stored) == 1, f"{ipynb.name}: expected one header line, found {stored}"
+    assert stored[0] == bench.full_mode_header(ipynb.stem), (
+        f"{ipynb.name}'s stored header is stale: run "
+        "`python benchmarks/notebook_times.py --refresh-headers`"
+    )
+
+
+def test_refresh_headers_changes_only_the_header_line(tmp_path):
+    bench = _bench_module()
+    src = next(p for p in IPYNBS if p.stem != "00_roadmap")
+    copy = tmp_path / src.name
+    copy.write_text(src.read_text())
+    times = tmp_path / "times.json"
+    entry = {"fast_s": 1.0, "full_s": 2.0, "measured_on": "test", "date": "d"}
+    times.write_text(json.dumps({src.stem: entry}))
+    assert bench.refresh_headers([copy], times) == [copy]
+    before, after = src.read_text().splitlines(), copy.read_text().splitlines()
+    assert len(before) == len(after)
+    diff = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert len(diff) == 1, diff
+    assert "Measured run time (test, d): full 2 s, fast 1 s" in diff[0][1]
+    assert bench.refresh_headers([copy], times) == []  # idempotent
 
 
 @pytest.mark.parametrize("py", SOURCES, ids=lambda p: p.name)

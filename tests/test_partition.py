@@ -139,6 +139,87 @@ def test_exact_gradient_matches_autograd_of_the_exact_log_likelihood(n_visible, 
     torch.testing.assert_close(exact.h, gc, atol=1e-12, rtol=0)
 
 
+def test_gibbs_transition_is_the_joint_table_summed_over_h():
+    # oracle: T[s, t] = Σ_h p(h | v_s) p(v_t | h) from the joint table p(v, h), in NumPy
+    m = random_rbm(3, 2, seed=5)
+    vs, _, p, _ = joint_table(m)
+    n_v, n_h = 2**3, 2**2
+    joint = np.array(p).reshape(n_v, n_h)  # rows in itertools order: v major, h minor
+    # itertools.product lists unit 0 as the most significant bit; binary_states the least
+    order = [int("".join(str(int(x)) for x in v[::-1]), 2) for v in vs[::n_h]]
+    joint = joint[np.argsort(order)]
+    h_given_v = joint / joint.sum(1, keepdims=True)
+    v_given_h = (joint / joint.sum(0, keepdims=True)).T
+    T = pt.gibbs_transition(m)
+    assert T.shape == (8, 8)
+    np.testing.assert_allclose(T.numpy(), h_given_v @ v_given_h, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize(("n_visible", "n_hidden"), [(4, 3), (3, 5), (6, 1)])
+def test_gibbs_transition_is_stochastic_and_leaves_the_model_invariant(n_visible, n_hidden):
+    m = random_rbm(n_visible, n_hidden, seed=n_visible + 7 * n_hidden, scale=2.0)
+    T = pt.gibbs_transition(m)
+    torch.testing.assert_close(T.sum(1), torch.ones(2**n_visible, dtype=T.dtype))
+    _, log_p = pt.visible_log_probs(m)
+    p = log_p.exp()
+    torch.testing.assert_close(p @ T, p, rtol=1e-10, atol=1e-14)
+
+
+def test_gibbs_transition_matches_sampled_sweeps():
+    # the frequency of each end state of one rbm.gibbs sweep from state 5, against T[5]:
+    # within 5 binomial standard errors per state
+    m = random_rbm(3, 2, seed=11)
+    n = 40_000
+    v0 = pt.binary_states(3)[5].expand(n, 3)
+    v1 = m.gibbs(v0, k=1, generator=torch.Generator().manual_seed(0))
+    idx = (v1 * torch.tensor([1.0, 2.0, 4.0], dtype=v1.dtype)).sum(1).long()
+    freq = torch.bincount(idx, minlength=8).double() / n
+    expected = pt.gibbs_transition(m)[5]
+    se = (expected * (1 - expected) / n).sqrt()
+    assert bool(((freq - expected).abs() <= 5 * se + 1e-12).all()), (freq, expected)
+
+
+def test_expected_cd_gradient_limits_and_sampled_average():
+    m = random_rbm(4, 3, seed=3, scale=1.5)
+    g = torch.Generator().manual_seed(1)
+    data = (torch.rand(30, 4, generator=g) < 0.4).double()
+    idx = (data * torch.tensor([1.0, 2.0, 4.0, 8.0], dtype=data.dtype)).sum(1).long()
+    p_data = torch.bincount(idx, minlength=16).double() / len(data)
+    # k = 0: no move, no gradient; k → ∞: the exact gradient
+    zero = pt.expected_cd_gradient(m, p_data, 0)
+    assert all(float(t.abs().max()) == 0.0 for t in zero)
+    exact = pt.exact_gradient(m, data)
+    far = pt.expected_cd_gradient(m, p_data, 400)
+    for a, b in zip(far, exact, strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-6, atol=1e-9)
+    # CD-2 averaged over many sampled chains converges to the expectation (5 standard errors)
+    reps = torch.stack([torch.cat([t.flatten() for t in rbm_cd(m, data, g)]) for _ in range(400)])
+    want = torch.cat([t.flatten() for t in pt.expected_cd_gradient(m, p_data, 2)])
+    se = reps.std(0) / math.sqrt(len(reps))
+    assert bool(((reps.mean(0) - want).abs() <= 5 * se + 1e-9).all())
+
+
+def rbm_cd(m, data, g):
+    from ebm_helpers.rbm import cd_gradient
+
+    est = cd_gradient(m, data, k=2, generator=g)
+    return est.W, est.v_bias, est.h_bias
+
+
+def test_gibbs_transition_and_expected_cd_reject_bad_input():
+    with pytest.raises(ValueError, match="n_v = 13"):
+        pt.gibbs_transition(random_rbm(13, 2, seed=0))
+    with pytest.raises(ValueError, match="n_h = 17"):
+        pt.gibbs_transition(RBM(2, 17))
+    m = random_rbm(3, 2, seed=0)
+    with pytest.raises(ValueError, match="shape"):
+        pt.expected_cd_gradient(m, torch.ones(4) / 4, 1)
+    with pytest.raises(ValueError, match="sums to"):
+        pt.expected_cd_gradient(m, torch.ones(8), 1)
+    with pytest.raises(ValueError, match="k must"):
+        pt.expected_cd_gradient(m, torch.ones(8) / 8, -1)
+
+
 def test_log_partition_is_not_differentiable_by_default():
     m = random_rbm(4, 3, seed=0)
     assert not m.log_partition().requires_grad

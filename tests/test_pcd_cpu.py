@@ -10,6 +10,7 @@ separately), which is where the drop-in deliberately differs from scikit-learn.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from scipy.special import expit
 from sklearn.neural_network import BernoulliRBM as SkRBM
@@ -91,3 +92,27 @@ def test_same_generator_seed_same_run_and_sparse_equals_dense():
         runs.append(pcd.theta.copy())
     np.testing.assert_array_equal(runs[0], runs[1])
     np.testing.assert_array_equal(runs[0], runs[2])
+
+
+def test_float64_arithmetic_matches_sklearn_to_float64_rounding():
+    """``dtype=np.float64`` (the benchmark's measure of what float32 costs) runs the same
+    algorithm on the same uniforms, at float64 precision."""
+    W, b, c, h, x = _model(seed=2)
+    m, (n_h, n_v) = h.shape[0], W.shape
+    pcd = CpuPCD(W, b, c, h, 0.1, torch.Generator().manual_seed(7), dtype=np.float64)
+    pcd.epoch(x, batch_size=m)
+    assert pcd.W.dtype == np.float64
+    u = torch.rand((3, m, n_v + n_h), generator=torch.Generator().manual_seed(7)).numpy()
+    sk = SkRBM(n_components=n_h, learning_rate=0.1, batch_size=m)
+    sk.components_, sk.intercept_visible_, sk.intercept_hidden_ = W.copy(), b.copy(), c.copy()
+    sk.h_samples_ = h.copy()
+    for i in range(3):
+        sk._fit(x[i * m : (i + 1) * m], _Uniforms([u[i, :, :n_v], u[i, :, n_v:]]))
+    np.testing.assert_allclose(pcd.W, sk.components_, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(pcd.b, sk.intercept_visible_, rtol=0, atol=1e-12)
+
+
+def test_bad_dtype():
+    W, b, c, h, _ = _model()
+    with pytest.raises(TypeError, match=r"float32 or np\.float64"):
+        CpuPCD(W, b, c, h, 0.1, torch.Generator(), dtype=np.float16)

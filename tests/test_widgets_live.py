@@ -90,7 +90,8 @@ CASES = {
                  lambda temperature, landscape="two moons":
                  widgets.temperature_figure(landscape, temperature)),
         [{"temperature": 3.0}]),
-    "hopfield": (_hopfield, [{"step": 7}, {"step": 30}, {"step": 0}]),
+    "hopfield": (_hopfield, [{"step": 7}, {"step": 30}, {"corruption": 0.4},
+                             {"pattern": 1, "step": 12}, {"corruption": 0.05}, {"step": 0}]),
     "gibbs": (_gibbs, [{"step": 4}, {"step": 10}]),
     "cd": (_cd, [{"k": 3}, {"lr": 0.1}, {"persistent": True}]),
     "langevin": (
@@ -175,7 +176,8 @@ def test_sliders_update_continuously():
                 assert control.continuous_update, f"{name}: {control.description}"
 
 
-@pytest.mark.parametrize("name", ["temperature 1D", "langevin", "transverse field", "threshold"])
+@pytest.mark.parametrize("name", ["temperature 1D", "langevin", "transverse field", "threshold",
+                                  "diffusion", "hopfield"])
 def test_blitted_image_matches_a_full_draw_of_the_live_figure(name):
     """The live renderer redraws only what changes over a cached background: after several
     moves its image must equal a full draw of the same figure (nothing stale left behind, e.g.

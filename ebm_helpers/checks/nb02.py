@@ -1,5 +1,5 @@
 """Checkers for the exercises of notebook 02 (Hopfield networks and Boltzmann machines): the
-Hebb rule and the Hopfield energy."""
+Hebb rule, the Hopfield energy, and the crosstalk term of the local field at a stored pattern."""
 
 from __future__ import annotations
 
@@ -55,4 +55,29 @@ def hopfield_energy(candidate) -> bool:
                           "counted twice)")
 
 
-__all__ = ["hebbian_rule", "hopfield_energy"]
+
+def _crosstalk_reference(patterns, nu):
+    """ξ^ν_i u_i − (N − 1)/N with u = W ξ^ν and W the Hebb weights (zero diagonal)."""
+    n = patterns.shape[1]
+    xi = patterns[nu]
+    return xi * (hopfield.hebbian_weights(patterns) @ xi) - (n - 1) / n
+
+
+@checker(NOTEBOOK)
+def crosstalk(candidate) -> bool:
+    """``candidate(patterns, nu) -> (N,)``: the crosstalk ξ^ν_i u_i − (N−1)/N at pattern ν."""
+    cases = [
+        Case("one pattern of 6 units (no other pattern: the crosstalk is 0)",
+             (_spins(1, 6, 20), 0)),
+        Case("three patterns of 10 units, pattern 1", (_spins(3, 10, 21), 1)),
+        Case("five patterns of 40 units, pattern 4 (P ≠ N)", (_spins(5, 40, 22), 4)),
+        Case("two identical patterns of 8 units (the other pattern adds (N−1)/N everywhere)",
+             (_spins(1, 8, 23).repeat(2, 1), 0)),
+    ]
+    return run_cases("crosstalk", candidate, _crosstalk_reference, cases,
+                     close(rtol=1e-9, atol=1e-12),
+                     hint="u = W @ patterns[nu] with the Hebb weights (zero diagonal); the "
+                          "crosstalk is patterns[nu] * u minus the signal (N - 1)/N")
+
+
+__all__ = ["crosstalk", "hebbian_rule", "hopfield_energy"]

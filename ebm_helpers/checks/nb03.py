@@ -1,9 +1,11 @@
 """Checkers for the exercises of notebook 03 (restricted Boltzmann machines): the conditional
-p(h = 1 | v) and the free energy F(v), with W of shape (n_h, n_v) as in ``rbm.RBM``."""
+p(h = 1 | v), the free energy F(v), and scikit-learn's one-flip pseudo-log-likelihood, with W of
+shape (n_h, n_v) as in ``rbm.RBM``."""
 
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 
 from .. import rbm
 from ._core import Case, checker, close, run_cases
@@ -81,4 +83,39 @@ def rbm_free_energy(candidate) -> bool:
                           "softplus(a) = log(1 + e^a) without overflow")
 
 
-__all__ = ["hidden_probabilities", "rbm_free_energy"]
+def _pll_reference(v, W, b, c, idx):
+    """n_v · log sigm(F(ṽ) − F(v)), ṽ = v with bit idx[n] of row n flipped (the tested F)."""
+    flipped = v.clone()
+    rows = torch.arange(v.shape[0])
+    flipped[rows, idx] = 1 - flipped[rows, idx]
+    f_v = _free_energy_reference(v, W, b, c)
+    return v.shape[1] * F.logsigmoid(_free_energy_reference(flipped, W, b, c) - f_v)
+
+
+@checker(NOTEBOOK)
+def pseudo_likelihood_one_flip(candidate) -> bool:
+    """``candidate(v, W, b, c, idx) -> (batch,)``: n_v · log sigm(F(ṽ) − F(v)), bit idx[n] of
+    row n flipped in ṽ (scikit-learn's ``score_samples`` with the random bits given)."""
+    g = torch.Generator().manual_seed(30)
+    small, square, sharp = _model(6, 4, 0), _model(5, 5, 3), _model(8, 3, 2, scale=3000.0)
+    cases = []
+    for label, m, v in [
+        ("6 visible, 4 hidden units, 5 binary vectors", small, _binary(5, 6, 13)),
+        ("5 visible, 5 hidden units (square W: a missing transpose shows only in the values)",
+         square, _binary(4, 5, 14)),
+        ("8 visible, 3 hidden units with weights of size ~3000 (log(sigm(a)) underflows to "
+         "-inf unless you use logsigmoid)", sharp, _binary(6, 8, 15)),
+    ]:
+        w, b, c = _params(m)
+        idx = torch.randint(0, v.shape[1], (v.shape[0],), generator=g)
+        cases.append(Case(label, (v, w, b, c, idx)))
+    w, b, c = _params(small)
+    cases.append(Case("the same bit (bit 0) flipped in every row", (
+        _binary(3, 6, 16), w, b, c, torch.zeros(3, dtype=torch.long))))
+    return run_cases("pseudo_likelihood_one_flip", candidate, _pll_reference, cases,
+                     close(rtol=1e-9, atol=1e-9),
+                     hint="flip a copy (v.clone()) at [rows, idx], then "
+                          "n_v * F.logsigmoid(free_energy(flipped) - free_energy(v))")
+
+
+__all__ = ["hidden_probabilities", "pseudo_likelihood_one_flip", "rbm_free_energy"]

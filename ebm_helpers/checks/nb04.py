@@ -1,5 +1,6 @@
-"""Checkers for the exercises of notebook 04 (contrastive divergence): the CD gradient from the
-ends of the Gibbs chains, and the AIS estimate of log Z from the log importance weights."""
+"""Checkers for the exercises of notebook 04 (contrastive divergence): one block-Gibbs sweep of a
+tiny RBM as a transition matrix, the CD gradient from the ends of the Gibbs chains, and the AIS
+estimate of log Z from the log importance weights."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import math
 
 import torch
 
-from .. import rbm
+from .. import partition, rbm
 from ._core import Case, checker, close, run_cases
 
 NOTEBOOK = "04_contrastive_divergence"
@@ -62,6 +63,43 @@ def cd_gradient_from_chains(candidate) -> bool:
                           "db = mean of v0 − mean of vk, dc = mean of p0 − mean of pk")
 
 
+def _transition_reference(W, b, c):
+    """``partition.gibbs_transition`` of the RBM with these parameters."""
+    m = rbm.RBM(W.shape[1], W.shape[0], dtype=W.dtype)
+    with torch.no_grad():
+        m.W.copy_(W)
+        m.v_bias.copy_(b)
+        m.h_bias.copy_(c)
+    return partition.gibbs_transition(m, dtype=W.dtype)
+
+
+@checker(NOTEBOOK)
+def gibbs_transition_matrix(candidate) -> bool:
+    """``candidate(W, b, c) -> T`` of shape (2^n_v, 2^n_v), T[s, t] = p(v' = t | v = s) for one
+    sweep v → h → v', states numbered as in ``partition.binary_states``."""
+    cases = []
+    for label, (n_v, n_h, scale, seed) in [
+        ("3 visible, 2 hidden units, N(0, 1) parameters", (3, 2, 1.0, 0)),
+        ("2 visible, 4 hidden units (more hidden than visible)", (2, 4, 1.0, 1)),
+        ("4 visible, 1 hidden unit, large weights (moves nearly deterministic)", (4, 1, 8.0, 2)),
+    ]:
+        m = _model(n_v, n_h, seed)
+        with torch.no_grad():
+            m.W.mul_(scale)
+        cases.append(Case(label, (m.W.detach().clone(), m.v_bias.detach().clone(),
+                                  m.h_bias.detach().clone())))
+    zero = _model(3, 2, 3)
+    cases.append(Case("zero weights (v' forgets v: every row is the same distribution)",
+                      (torch.zeros(2, 3, dtype=torch.float64), zero.v_bias.detach().clone(),
+                       zero.h_bias.detach().clone())))
+    return run_cases("gibbs_transition_matrix", candidate, _transition_reference, cases,
+                     close(rtol=1e-9, atol=1e-12),
+                     hint="list states with partition.binary_states(n) for both layers; the table "
+                          "A[s, j] = p(h_j | v_s) = Π_units (sigm(c + W v_s) if on, else 1 − it) "
+                          "over all 2^n_h hidden states h_j, B[j, t] = p(v_t | h_j) likewise with "
+                          "sigm(b + h_j W); T = A @ B sums over h, and each row sums to 1")
+
+
 def _ais_reference(log_w, log_z_base):
     """log Ẑ = log Z_A + log((1/M) Σ_m w_m), as in ``partition.ais_log_partition``."""
     return log_z_base + torch.logsumexp(log_w, 0) - math.log(len(log_w))
@@ -88,4 +126,4 @@ def ais_log_z(candidate) -> bool:
                           "torch.logsumexp(log_w, 0) − log(len(log_w))")
 
 
-__all__ = ["ais_log_z", "cd_gradient_from_chains"]
+__all__ = ["ais_log_z", "cd_gradient_from_chains", "gibbs_transition_matrix"]

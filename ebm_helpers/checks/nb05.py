@@ -1,5 +1,6 @@
 """Checkers for the exercises of notebook 05 (deep belief networks): the deterministic
-recognition pass up a stack of RBMs, and the variational lower bound on log p(v)."""
+recognition pass up a stack of RBMs, the variational lower bound on log p(v), and the
+deterministic generative pass down the stack."""
 
 from __future__ import annotations
 
@@ -86,4 +87,48 @@ def variational_bound(candidate) -> bool:
                           "to 0 (torch.xlogy(q, q) computes q log q with 0 log 0 = 0)")
 
 
-__all__ = ["recognition_pass", "variational_bound"]
+def _stack_down(sizes, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(W, b) per RBM, bottom first: W (n_out, n_in), b the visible bias (n_in,)."""
+    g = torch.Generator().manual_seed(seed)
+    return [(torch.randn(n_out, n_in, generator=g, dtype=torch.float64),
+             torch.randn(n_in, generator=g, dtype=torch.float64))
+            for n_in, n_out in itertools.pairwise(sizes)]
+
+
+def _down_reference(h_top, layers):
+    rbms = []
+    for W, b in layers:
+        r = rbm.RBM(W.shape[1], W.shape[0], dtype=W.dtype)
+        with torch.no_grad():
+            r.W.copy_(W)
+            r.v_bias.copy_(b)
+        rbms.append(r)
+    return dbn.DBN(rbms).down(h_top)
+
+
+@checker(NOTEBOOK)
+def generative_pass(candidate) -> bool:
+    """``candidate(h_top, layers) -> (batch, n_v)``: from x^L = h_top down,
+    p^(l−1) = sigm(b^l + x^l W^l), probabilities passed on, p⁰ = p(v = 1 | x¹) returned."""
+    g = torch.Generator().manual_seed(9)
+
+    def top(n, k):
+        return torch.bernoulli(torch.full((n, k), 0.5, dtype=torch.float64), generator=g)
+
+    cases = [
+        Case("one layer 6 → 4 (p(v | h) of a single RBM)",
+             (top(5, 4), _stack_down([6, 4], 10))),
+        Case("two layers 6 → 8 → 3", (top(5, 3), _stack_down([6, 8, 3], 11))),
+        Case("three layers 5 → 5 → 5 → 5 (square weights: a missing transpose or the wrong "
+             "order of the layers shows only in the values)",
+             (top(4, 5), _stack_down([5, 5, 5, 5], 12))),
+        Case("top layer given as probabilities, two layers 7 → 6 → 4",
+             (torch.rand(3, 4, generator=g, dtype=torch.float64), _stack_down([7, 6, 4], 13))),
+    ]
+    return run_cases("generative_pass", candidate, _down_reference, cases,
+                     close(rtol=1e-9, atol=1e-12),
+                     hint="x = h_top; for W, b in reversed(layers): x = torch.sigmoid(x @ W + b) "
+                          "(W is (n_out, n_in): going down multiplies by W, not W.T)")
+
+
+__all__ = ["generative_pass", "recognition_pass", "variational_bound"]

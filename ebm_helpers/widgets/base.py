@@ -40,7 +40,10 @@ class LiveRenderer:
     a background, and each render restores it and draws only the axes' contents (lines,
     images, collections, patches, texts, legends, titles) and the figure's texts. An axes
     whose limits change (a rescaled density, a colour bar after new colour limits) is drawn
-    whole every time instead. Then the crop is encoded as a lightly compressed PNG.
+    whole every time instead. Titles (of the figure and of its axes, outside the data area) are
+    part of the background while they keep their text; one that changes is redrawn from then on
+    (text is the most expensive thing to draw). Then the crop is encoded as a lightly
+    compressed PNG.
     """
 
     def __init__(self, fig: Figure, dpi: int):
@@ -49,6 +52,8 @@ class LiveRenderer:
         self._background = None
         self._limits: dict = {}
         self._whole: set = set()  # axes drawn whole (their limits change)
+        self._static: dict = {}  # titles in the background -> what they showed then
+        self._changing: set = set()  # titles that changed once: redrawn every time
 
     def render(self, full: bool = False) -> bytes:
         """The figure's PNG; ``full`` draws everything (no blitting), for tests."""
@@ -85,6 +90,17 @@ class LiveRenderer:
         return (slice(max(0, round(height - y1)), min(height, round(height - y0))),
                 slice(max(0, round(x0)), min(width, round(x1))))
 
+    def _titles(self) -> list:
+        """The figure's texts and the axes' titles (not those of axes drawn whole)."""
+        fig = self.fig
+        return [*fig.texts, *(t for ax in fig.axes if ax not in self._whole
+                              for t in (ax.title, ax._left_title, ax._right_title))]
+
+    @staticmethod
+    def _shows(text) -> tuple:
+        return (text.get_text(), tuple(text.get_position()), text.get_visible(),
+                str(text.get_color()), text.get_fontsize())
+
     @staticmethod
     def _contents(ax, spines: bool = False) -> list:
         """The axes' children that a redraw draws (in the axes' own order), without the axis
@@ -102,11 +118,14 @@ class LiveRenderer:
         canvas = fig.canvas
         limits = {ax: (ax.get_xlim(), ax.get_ylim()) for ax in fig.axes}
         moved = {ax for ax, lim in limits.items() if self._limits.get(ax) != lim}
-        if self._background is None or not moved <= self._whole:
+        retitled = {t for t, shown in self._static.items() if self._shows(t) != shown}
+        if self._background is None or not moved <= self._whole or retitled:
             self._whole |= moved if self._background is not None else set()
+            self._changing |= retitled
             self._make_background()
             self._limits = limits
         canvas.restore_region(self._background)
+        static = self._static
         for ax in fig.axes:
             if not ax.get_visible():
                 continue
@@ -114,19 +133,20 @@ class LiveRenderer:
                 fig.draw_artist(ax)
             else:
                 for artist in sorted(self._contents(ax, spines=True), key=lambda a: a.get_zorder()):
-                    if artist.get_visible():
+                    if artist.get_visible() and artist not in static:
                         fig.draw_artist(artist)
         for text in fig.texts:
-            if text.get_visible():
+            if text.get_visible() and text not in static:
                 fig.draw_artist(text)
 
     def _make_background(self) -> None:
         """Draw the figure without what changes and keep the pixels."""
         fig = self.fig
+        self._static = {t: self._shows(t) for t in self._titles() if t not in self._changing}
         hidden = [*fig.texts]
         for ax in fig.axes:
             hidden.extend([ax] if ax in self._whole else self._contents(ax, spines=True))
-        shown = [a for a in hidden if a.get_visible()]
+        shown = [a for a in hidden if a.get_visible() and a not in self._static]
         # a draw re-places the axes' titles from what is visible: keep the full draw's places
         titles = [(t, t.get_position()) for ax in fig.axes
                   for t in (ax.title, ax._left_title, ax._right_title)]

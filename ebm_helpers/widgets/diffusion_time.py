@@ -7,6 +7,8 @@ import math
 import ipywidgets as widgets
 import numpy as np
 import torch
+from matplotlib.cm import ScalarMappable
+from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from ..plotting import grid_2d, new_axes
@@ -52,7 +54,11 @@ def _diffusion_forward(ax, x0, noise, schedule, t, density, bounds, colorbar=Tru
                                  extent=(*bounds[0], *bounds[1]), cmap="Blues",
                                  aspect="equal", vmin=0)
         if colorbar:
-            ax.figure.colorbar(art["image"], ax=ax, label="exact density $q_t(x)$",
+            # The image's colours span 0 .. the peak of q_t at every t (as imshow scales
+            # them); the bar shows that relative scale, so it stays fixed while t moves and
+            # a live redraw need not redraw it.
+            relative = ScalarMappable(Normalize(0.0, 1.0), cmap=art["image"].get_cmap())
+            ax.figure.colorbar(relative, ax=ax, label="exact density $q_t(x)$ / its peak",
                                shrink=0.75)
     from .. import diffusion
 
@@ -90,12 +96,13 @@ def _update_forward(art: dict, t: int) -> None:
     schedule = art["schedule"]
     xt = diffusion.q_sample(art["x0"], t, art["noise"], schedule)
     if art["image"] is not None:
-        art["image"].set_data(_q_density(art, t))
-        art["image"].norm.vmax = None  # vmin stays 0; vmax follows the density, as imshow
-        art["image"].autoscale_None()
+        dens = _q_density(art, t)
+        art["image"].set_data(dens)
+        art["image"].set_clim(0.0, float(dens.max()))  # as imshow's autoscaling with vmin=0
     art["dots"].set_offsets(xt.detach().cpu().numpy())
     ab = float(schedule.alpha_bar[t])
-    art["ax"].set_title(f"forward $q(x_t)$, t = {t}: √ᾱ = {math.sqrt(ab):.2f}, "
+    # plain text, not mathtext: a title that changes on every move is laid out every time
+    art["ax"].set_title(f"forward q(xₜ), t = {t}: √ᾱ = {math.sqrt(ab):.2f}, "
                         f"√(1-ᾱ) = {math.sqrt(1 - ab):.2f}", fontsize=10)
 
 

@@ -69,15 +69,46 @@ def _recall_build(patterns, shape, pattern: int = 0, corruption: float = 0.2, st
     fig, art = hopfield._recall_build(w, start, step, shape, target=target, n_sweeps=n_sweeps)
     fig.suptitle(f"recall of stored pattern {pattern} from {corruption:.0%} flipped bits "
                  f"({w.shape[0]} units, {len(patterns)} patterns stored)")
-    art["start"] = (pattern, corruption)
+    art.update(fig=fig, start=(pattern, corruption), inputs=(patterns, seed, n_sweeps),
+               target=fig.axes[1].images[0])
     return fig, art
 
 
+def _recall_restart(art: dict, pattern: int, corruption: float) -> None:
+    """Another run (pattern or corruption changed) in the same figure: the target image, the
+    whole energy curve with its sweep boundaries, the energy axis' limits and the titles are
+    replaced as ``_recall_build`` would draw them (the step is set by ``_recall_update``)."""
+    patterns, seed, n_sweeps = art["inputs"]
+    w, target, start = _recall_start(patterns, pattern, corruption, seed)
+    path = hopfield.recall_path(w, start, n_sweeps)
+    hgt, wid = art["shape"]
+    art["path"], art["xi"] = path, hopfield._spins(target, "target", w.shape[0])[0][0]
+    art["target"].set_data(art["xi"].reshape(hgt, wid).numpy())
+    # the energy panel's lines are drawn again, in _recall_build's order (their number
+    # depends on the run's length, and the order is what a full draw shows)
+    ax_e, n = art["ax_e"], w.shape[0]
+    for line in ax_e.get_lines():
+        line.remove()
+    for boundary in range(n, path.n_steps, n):
+        ax_e.axvline(boundary, color="0.85", lw=1, ls=":", zorder=0)
+    steps, en = np.arange(path.n_steps + 1), path.energies.numpy()
+    ax_e.plot(steps, en, color="0.75", lw=1.5)
+    (art["so_far"],) = ax_e.plot(steps[:1], en[:1], color="C0")
+    (art["dot"],) = ax_e.plot([0], [en[0]], "o", color="C1")
+    ax_e.relim()
+    ax_e.autoscale_view()
+    end = "a fixed point" if path.converged else "no fixed point yet"
+    ax_e.set_title(f"energy never increases\n({end} after {path.n_steps} updates)")
+    art["fig"].suptitle(f"recall of stored pattern {pattern} from {corruption:.0%} flipped bits "
+                        f"({w.shape[0]} units, {len(patterns)} patterns stored)")
+    art["start"] = (pattern, corruption)
+
+
 def _recall_update(art: dict, pattern: int, corruption: float, step: int) -> bool:
-    """Another step of the same run in place; False for another pattern or corruption (a new
-    run, so a new figure)."""
+    """Another step of the run in place; another pattern or corruption starts a new run in
+    the same figure first."""
     if (pattern, corruption) != art["start"]:
-        return False
+        _recall_restart(art, pattern, corruption)
     return hopfield._recall_update(art, step)
 
 

@@ -230,9 +230,13 @@ def _langevin_update(art: dict, density: str, step_size: float, noise_scale: flo
         art["dots_p"].set_offsets(x.numpy())
     ax_e.set_title(f"{dens.name}: {n_steps} steps of size {step_size:.3g}")
     if t_eff > 0:
-        p, _, _, _ = langevin_stationary(density, temperature, noise_scale)
-        art["image"].set_data(p)
-        art["image"].autoscale()
+        # the prediction depends on T·κ² only: another step size or number of steps leaves the
+        # image and its colour bar as they are (a new colour scale redraws the bar)
+        if art.get("t_eff") != t_eff:
+            p, _, _, _ = langevin_stationary(density, temperature, noise_scale)
+            art["image"].set_data(p)
+            art["image"].autoscale()
+            art["t_eff"] = t_eff
         title = f"prediction $e^{{-E/(T \\kappa^2)}}/Z$, T·κ² = {t_eff:.3g}"
     else:
         title = "noise 0: gradient descent to the minima"

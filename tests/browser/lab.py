@@ -8,13 +8,14 @@ new test such as a continuous-drag latency check): import them with
 
 from __future__ import annotations
 
-import re
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import nbformat
 from playwright.sync_api import Locator, Page, expect
+
+from .explorer_cells import prune
 
 if TYPE_CHECKING:
     from .conftest import LabServer
@@ -61,27 +62,24 @@ _MODEL_ERRORS_JS = """
 """
 
 
-_EXPLORER_CALL = re.compile(r"\bwidgets\.\w+_explorer\(")
-
-
 def open_notebook(page: Page, server: LabServer, notebook: Path, *,
                   wait_for_kernel: bool = True, through_last_explorer: bool = False) -> str:
     """Open a fresh copy of ``notebook`` in its own folder of the server; returns its path.
 
     A fresh copy in a folder of its own and ``?reset``: JupyterLab must not restore a previous
     workspace or checkpoint, and tests sharing the server must not see each other's files.
-    ``through_last_explorer``: the copy ends with the last cell that builds an explorer, so Run
-    All runs only what the explorers need (nbval runs every cell of every notebook anyway).
+    ``through_last_explorer``: the copy keeps only the code cells the explorers need and ends
+    with the last cell that builds one (``explorer_cells.prune``), so Run All runs only what the
+    explorers need (nbval runs every cell of every notebook anyway).
     """
     folder = server.new_folder(notebook.stem)
     target = server.root_dir / folder / notebook.name
     if through_last_explorer:
         nb = nbformat.read(notebook, as_version=4)
-        last = max((i for i, cell in enumerate(nb.cells)
-                    if cell.cell_type == "code" and _EXPLORER_CALL.search(cell.source)),
-                   default=None)
-        assert last is not None, f"{notebook.name} has no cell that builds an explorer"
-        nb.cells = nb.cells[:last + 1]
+        try:
+            prune(nb)
+        except ValueError as err:
+            raise AssertionError(f"{notebook.name}: {err}") from None
         nbformat.write(nb, target)
     else:
         target.write_bytes(notebook.read_bytes())

@@ -2,7 +2,7 @@
 
 nbval proves that a notebook's cells run; it cannot prove that its widgets work in the browser a
 student uses. This test opens a copy of the notebook in JupyterLab inside headless Chromium,
-runs every cell, checks that no output shows an error, and then drives the explorer the way a
+runs its cells, checks that no output shows an error, and then drives the explorer the way a
 student would: it moves the temperature slider and switches the landscape dropdown, and checks
 that the rendered figure changes each time.
 
@@ -11,9 +11,12 @@ The widgets are found by the CSS classes of the explorer contract in ``ebm_helpe
 and ``ebm-explorer-image`` (an ``ipywidgets.Image`` holding a PNG). Every other explorer
 (notebooks 02, 03, 04, 07, 08, 09, 11, 12 and 14) is driven the same way by
 ``test_slider_explorer``: run the notebook, move the explorer's main slider, and the figure must
-change. ``test_drag_updates_the_figure_while_dragging`` drags the temperature slider with the
-mouse held down and checks that the figure follows the drag (``continuous_update=True``), not
-only the release.
+change. Every copy keeps only the code cells its explorers need (``explorer_cells.py``: the
+explorer cells and, found by reading the code, the cells that define or change what they use);
+nbval runs every cell of every notebook, so the browser need not run them again.
+``test_drag_updates_the_figure_while_dragging`` drags the temperature slider with the mouse held
+down and checks that the figure follows the drag (``continuous_update=True``), not only the
+release.
 
 Extra notebooks honouring the same contract can be added with the environment variable
 ``EBM_BROWSER_NOTEBOOKS`` (paths separated by ``os.pathsep``). Screenshots are written to
@@ -65,7 +68,7 @@ def test_temperature_explorer(
     page = lab_page
     shot = str(artifacts_dir / source.stem) + "-{}.png"
 
-    open_notebook(page, lab_server, source)
+    open_notebook(page, lab_server, source, through_last_explorer=True)
     run_all_cells(page)
     page.screenshot(path=shot.format("after-run-all"), full_page=True)
     assert_no_error_outputs(page)
@@ -126,8 +129,8 @@ def test_slider_explorer(
     notebook: str, box_class: str, slider_class: str, lab_server: LabServer, lab_page: Page,
     artifacts_dir: Path,
 ) -> None:
-    """Run the notebook (up to its last explorer) in JupyterLab, then move the explorer's
-    slider: the figure must change."""
+    """Run the notebook's explorer cells (and what they need) in JupyterLab, then move the
+    explorer's slider: the figure must change."""
     source = REPO_ROOT / notebook
     page = lab_page
     shot = str(artifacts_dir / source.stem) + "-{}.png"
