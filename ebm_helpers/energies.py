@@ -401,11 +401,18 @@ class GaussianMixture(Density):
         return x.to(torch.get_default_dtype())
 
 
-def eight_gaussians(radius: float = 2.0, std: float = 0.15) -> GaussianMixture:
-    """Eight equal Gaussians evenly spaced on a circle (a classic multi-modal 2D test)."""
+def eight_gaussians(radius: float = 2.0, std: float = 0.15, weights=None) -> GaussianMixture:
+    """Eight Gaussians evenly spaced on a circle (a classic multi-modal 2D test).
+
+    Mode k sits at angle 2πk/8. With ``weights=None`` the modes are equal ("8 gaussians");
+    eight non-negative ``weights`` (normalised) give a ring with unequal modes, which tests
+    whether a sampler or model gets the *relative* mass of separated modes right — on the
+    symmetric ring, equal shares come for free from symmetry.
+    """
     angles = torch.arange(8, dtype=torch.float64) * (2 * math.pi / 8)
     means = radius * torch.stack([torch.cos(angles), torch.sin(angles)], dim=1)
-    return GaussianMixture(means, std, name="8 gaussians")
+    name = "8 gaussians" if weights is None else "8 gaussians, unequal weights"
+    return GaussianMixture(means, std, weights=weights, name=name)
 
 
 class Rings(Density):

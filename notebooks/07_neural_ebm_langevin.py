@@ -41,8 +41,8 @@
 #    in four lines, and say why MALA's accept/reject step removes its bias;
 # 3. check a sampler against an exact density with MMD and grid total variation, using a noise
 #    floor measured from exact samples of the same size;
-# 4. predict the distribution that "decoupled" Langevin (noise smaller than $\sqrt{2\epsilon}$)
-#    actually samples: $e^{-E/s^2}$, a colder one;
+# 4. predict the distribution that "decoupled" Langevin (noise smaller than $\sqrt{2\varepsilon}$)
+#    actually samples: $e^{-E/\kappa^2}$, a colder one;
 # 5. train an MLP energy by contrastive divergence with short-run Langevin and a replay buffer,
 #    measure its samples and its density, and say what the buffer changes;
 # 6. train a small image EBM on digits and check that it assigns lower energy to digits than
@@ -66,7 +66,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 from torch import nn
 
 from ebm_helpers import checks, config, data, ebm, energies, metrics, plotting, samplers, widgets
@@ -127,10 +127,10 @@ assert (seed_model(x_demo) - e_ref).shape == (256, 256) and fixed(x_demo).shape 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # **Bug 2: ReLU makes the landscape piecewise flat.** A ReLU network is piecewise *linear* in
 # $x$, so its gradient $\nabla_x E$ is piecewise *constant* and its Hessian is exactly zero
-# almost everywhere. Langevin moves by $-\epsilon\nabla_x E$: near a minimum the drift does
+# almost everywhere. Langevin moves by $-\varepsilon\nabla_x E$: near a minimum the drift does
 # not shrink as the chain approaches it (it just flips sign across a kink), and the curvature
 # that sets the width of a mode can only come from where the linear pieces meet. A smooth
-# activation (SiLU, $x\,\sigma(x)$, used by `ebm.MLPEnergy`) gives a smooth gradient field.
+# activation (SiLU, $x\,\mathrm{sigm}(x)$, used by `ebm.MLPEnergy`) gives a smooth gradient field.
 # Measured with autograd at random points, and along a line:
 
 # %% slideshow={"slide_type": "-"}
@@ -168,7 +168,7 @@ plt.show()
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # The ReLU gradient is a staircase: constant between kinks. **Bug 3: step size and noise are
 # decoupled** (`step_size=10`, `noise=0.005`). Langevin's noise must have standard deviation
-# $\sqrt{2\epsilon}$ for step $\epsilon$ — here $\sqrt{20} \approx 4.5$, not 0.005. Section 3
+# $\sqrt{2\varepsilon}$ for step $\varepsilon$ — here $\sqrt{20} \approx 4.5$, not 0.005. Section 3
 # derives what the decoupled update samples instead (almost a point mass at the minima); on a
 # known energy with unit-scale curvature the step of 10 does not even stay finite:
 
@@ -190,20 +190,20 @@ assert diverged
 # The **Langevin diffusion** $dx_t = -\nabla E(x_t)\,dt + \sqrt{2}\,dW_t$ has the Boltzmann
 # density $p(x) \propto e^{-E(x)}$ as its stationary law: its Fokker–Planck equation
 # $\partial_t p = \nabla\cdot\big(p\,\nabla E + \nabla p\big)$ vanishes for $p \propto e^{-E}$,
-# because then $\nabla p = -p\nabla E$. Discretising time with step $\epsilon$ (Euler–Maruyama)
+# because then $\nabla p = -p\nabla E$. Discretising time with step $\varepsilon$ (Euler–Maruyama)
 # gives the **unadjusted Langevin algorithm**
 #
-# $$x_{k+1} = x_k - \epsilon\,\nabla E(x_k) + \sqrt{2\epsilon}\;\xi_k,\qquad
+# $$x_{k+1} = x_k - \varepsilon\,\nabla E(x_k) + \sqrt{2\varepsilon}\;\xi_k,\qquad
 #   \xi_k \sim \mathcal N(0, I).$$
 #
-# The drift is of order $\epsilon$ and the noise of order $\sqrt\epsilon$, and the factor 2 is
+# The drift is of order $\varepsilon$ and the noise of order $\sqrt\varepsilon$, and the factor 2 is
 # what makes their balance come out at $e^{-E}$ (at temperature $T$, divide $\nabla E$ by
-# $T$). The discretisation leaves a bias that shrinks with $\epsilon$ (Roberts & Tweedie 1996).
+# $T$). The discretisation leaves a bias that shrinks with $\varepsilon$ (Roberts & Tweedie 1996).
 # **MALA** removes it: treat the ULA step as a proposal $x'$ and accept it with the
 # Metropolis–Hastings probability
 # $\min\{1,\; e^{-E(x')+E(x)}\,q(x\mid x')/q(x'\mid x)\}$, with
-# $q(a\mid b) \propto e^{-|a - b + \epsilon\nabla E(b)|^2/(4\epsilon)}$; then $p$ is exactly
-# stationary for any $\epsilon$, at the cost of rejections. ULA in four lines, checked against
+# $q(a\mid b) \propto e^{-|a - b + \varepsilon\nabla E(b)|^2/(4\varepsilon)}$; then $p$ is exactly
+# stationary for any $\varepsilon$, at the cost of rejections. ULA in four lines, checked against
 # `samplers.langevin` with the same random numbers:
 
 # %% slideshow={"slide_type": "-"}
@@ -303,7 +303,9 @@ assert runs["ULA ε=0.15"][2] > tv_tol  # large-step ULA is measurably biased, M
 # Small-step ULA and MALA at both step sizes land inside the floor of exact samples. ULA's
 # bias grows with the step: at the largest step its grid TV is clearly above the floor, while
 # MALA at the same step still samples the right density, paying with rejections (the
-# acceptance column). In the picture, the large-step ULA samples are visibly too spread:
+# acceptance column). In the picture, the large-step ULA samples are too spread (the spread
+# within each component's basin is printed under the figure; asserted above the exact
+# samples' by more than a tenth):
 
 # %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(1, 4, figsize=(15, 3.7))
@@ -318,29 +320,36 @@ for ax, (name, x) in zip(axes, panels, strict=True):
                               f"\ngrid TV {tv_to(gm_cells, x):.3f}"))
 fig.suptitle(f"{n_chains} chains of {n_steps} steps from uniform noise on the 3-gaussian energy")
 plt.show()
+labels_of = {name: gm.responsibilities(x.double()).argmax(1) for name, x in panels}
+spread = {name: float(np.mean([float(x[labels_of[name] == k].std(0).mean()) for k in range(3)]))
+          for name, x in panels}
+print("spread within each component's basin (sd per coordinate, mean over the 3 basins): "
+      + ", ".join(f"{name} {value:.3f}" for name, value in spread.items()))
+assert spread["ULA ε=0.15"] > 1.1 * spread["exact samples"]
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 3. The step-size/noise coupling, and what "decoupled" Langevin samples
 #
 # Many EBM codes (the seed above included) write the update with two free knobs,
 # $x \leftarrow x - \lambda\nabla E(x) + \sigma\,\xi$, and tune them separately. Match it with
-# Langevin at step $\epsilon$ and temperature $T$, $x - (\epsilon/T)\nabla E + \sqrt{2\epsilon}
-# \,\xi$: the noise fixes $\epsilon = \sigma^2/2$ and the drift fixes $\epsilon/T = \lambda$, so
+# Langevin at step $\varepsilon$ and temperature $T$,
+# $x - (\varepsilon/T)\nabla E + \sqrt{2\varepsilon}\,\xi$: the noise fixes
+# $\varepsilon = \sigma^2/2$ and the drift fixes $\varepsilon/T = \lambda$, so
 #
 # $$T_{\text{eff}} = \frac{\sigma^2}{2\lambda}.$$
 #
 # The decoupled update is exact Langevin, but for $e^{-E/T_\text{eff}}$. Writing
-# $\sigma = s\sqrt{2\lambda}$ (`noise_scale=s` in `samplers.langevin`) gives
-# $T_\text{eff} = s^2$: half the noise samples $e^{-4E}$, each mode twice as narrow and the
+# $\sigma = \kappa\sqrt{2\lambda}$ (`noise_scale` $= \kappa$ in `samplers.langevin`) gives
+# $T_\text{eff} = \kappa^2$: half the noise samples $e^{-4E}$, each mode twice as narrow and the
 # heavier modes more dominant. The seed's $\lambda = 10,\ \sigma = 0.005$ gives
 # $T_\text{eff} \approx 10^{-6}$: gradient descent with a whisper of noise, which finds minima
 # and does not sample.
 #
 # One more effect matters when measuring it. A colder target has higher barriers between the
-# modes (by a factor $1/s^2$), so the chains stop crossing them: each chain stays in the
+# modes (by a factor $1/\kappa^2$), so the chains stop crossing them: each chain stays in the
 # **basin** (the region where one component dominates) it fell into from its start, and the
-# basin weights come from the starts, not from $e^{-E/s^2}$. So we compare the chains with
-# the prediction $e^{-E/s^2}/Z$ twice: as is, and with each basin's mass set to the share of
+# basin weights come from the starts, not from $e^{-E/\kappa^2}$. So we compare the chains with
+# the prediction $e^{-E/\kappa^2}/Z$ twice: as is, and with each basin's mass set to the share of
 # chains in it (the shape within every basin is still the prediction's); and we compare the
 # spread within each basin, the standard deviation per coordinate, with that of the
 # prediction in the same basin.
@@ -374,24 +383,24 @@ def basin_sd(weights, points, labels, k):
 
 
 cold_rows = []
-for s in [1.0, 0.5, 0.25]:
-    x = samplers.langevin(gm.energy, start, n_steps, 0.01, noise_scale=s,
+for kappa in [1.0, 0.5, 0.25]:
+    x = samplers.langevin(gm.energy, start, n_steps, 0.01, noise_scale=kappa,
                           generator=torch.Generator().manual_seed(3)).x
-    cold = metrics.cell_probs(lambda z, s=s: gm.log_prob(z) / s**2, box, bins)
+    cold = metrics.cell_probs(lambda z, k=kappa: gm.log_prob(z) / k**2, box, bins)
     cold = cold / cold.sum()
     labels = basin(x)
     share = np.bincount(labels, minlength=3) / len(x)
     mass = np.bincount(basin_cells.ravel(), cold.ravel(), minlength=3)
     cold_reweighted = cold * (share / mass)[basin_cells]  # the chains' basin weights
-    cold_fine = metrics.cell_probs(lambda z, s=s: gm.log_prob(z) / s**2, box, fine)
+    cold_fine = metrics.cell_probs(lambda z, k=kappa: gm.log_prob(z) / k**2, box, fine)
     spreads = [(float(x[labels == k].std(0).mean()), basin_sd(cold_fine, xy_fine, basin_fine, k))
                for k in range(3) if share[k] > 0.05]
-    cold_rows.append({"s": s, "x": x, "TV p": tv_to(gm_cells, x), "TV pred": tv_to(cold, x),
+    cold_rows.append({"κ": kappa, "x": x, "TV p": tv_to(gm_cells, x), "TV pred": tv_to(cold, x),
                       "TV pred, basin weights": tv_to(cold_reweighted, x),
                       "MMD² p": metrics.mmd(x, gm.sample(n_chains, generator), bandwidth=h_gm),
                       "spreads": spreads, "shares": share, "pred": cold})
 for row in cold_rows:
-    print(f"s = {row['s']}: " + ", ".join(f"{k} {row[k]:.3f}" for k in
+    print(f"κ = {row['κ']}: " + ", ".join(f"{k} {row[k]:.3f}" for k in
                                            ["TV p", "TV pred", "TV pred, basin weights"])
           + f", MMD² p {row['MMD² p']:.1e}")
     print("   chains per basin " + " ".join(f"{v:.2f}" for v in row["shares"])
@@ -400,6 +409,7 @@ for row in cold_rows:
 for row in cold_rows[1:]:
     assert row["TV p"] > tv_tol + 0.1 and row["MMD² p"] > 5 * mmd_tol  # clearly not p ...
     assert row["TV pred, basin weights"] < tv_tol + 0.05  # ... but the colder shape
+    assert row["TV pred"] > row["TV pred, basin weights"]  # basin weights set by the starts
     for sample_sd, predicted_sd in row["spreads"]:
         assert abs(sample_sd / predicted_sd - 1) < 0.15, row["spreads"]  # and its spread
 
@@ -408,19 +418,19 @@ fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
 for ax, row in zip(axes, cold_rows, strict=True):
     plotting.plot_field_2d(row["pred"].T, box, ax=ax, colorbar_label="predicted p(cell)")
     plotting.plot_samples(row["x"][:600], ax=ax, bounds=box, s=2, alpha=0.6, color="w")
-    ax.set_title(f"s = {row['s']}: TV to p {row['TV p']:.2f}\nTV to $e^{{-E/s^2}}/Z$ "
+    ax.set_title(f"κ = {row['κ']}: TV to p {row['TV p']:.2f}\nTV to $e^{{-E/\\kappa^2}}/Z$ "
                  f"(basin weights) {row['TV pred, basin weights']:.2f}", fontsize=10)
 fig.suptitle("decoupled Langevin samples a colder distribution (background: the prediction)")
 plt.show()
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Within every basin the chains follow the colder prediction (TV to it, at the chains' basin
-# weights, near the floor; spreads as predicted, shrinking with $s$), and they are far from
-# $p$. Against $e^{-E/s^2}$ as is, the TV is larger: the basin weights are frozen at the
+# weights, near the floor; spreads as predicted, shrinking with $\kappa$), and they are far from
+# $p$. Against $e^{-E/\kappa^2}$ as is, the TV is larger: the basin weights are frozen at the
 # starts. Decoupling is not wrong in itself when it is *meant*: a model trained with noise
-# scale $s$ simply learns an energy whose $e^{-E/s^2}$ matches the data, i.e. the model is
-# $E/s^2$. It becomes a bug when one reads $e^{-E}$ as the model, or changes $s$ between
-# training and sampling. In the rest of this notebook the noise is $\sqrt{2\epsilon}$;
+# scale $\kappa$ simply learns an energy whose $e^{-E/\kappa^2}$ matches the data, i.e. the model is
+# $E/\kappa^2$. It becomes a bug when one reads $e^{-E}$ as the model, or changes $\kappa$ between
+# training and sampling. In the rest of this notebook the noise is $\sqrt{2\varepsilon}$;
 # notebooks 10 and 11 use decoupled, colder samplers on images on purpose, and say so there.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
@@ -488,8 +498,8 @@ assert diff < 1e-5
 
 # %% [markdown] slideshow={"slide_type": "subslide"}
 # Now the real run on the 8 gaussians (σ = 0.15 on a circle of radius 2) with `ebm.train_ebm`:
-# an MLP with two hidden layers of 128 SiLU units, 30 Langevin steps of $\epsilon = 0.003$
-# (noise $\sqrt{2\epsilon} \approx 0.08$ per step, half a mode's width) per update, a buffer
+# an MLP with two hidden layers of 128 SiLU units, 30 Langevin steps of $\varepsilon = 0.003$
+# (noise $\sqrt{2\varepsilon} \approx 0.08$ per step, half a mode's width) per update, a buffer
 # of 10 000 chains with 5 % fresh restarts.
 #
 # **How we score it.** MMD² (section 2) between 2000 model samples and 2000 fresh data
@@ -593,17 +603,119 @@ plt.show()
 # floor, about 1/8 of the samples at each mode), and the energy has carved out all eight
 # wells. But $e^{-E_\theta}/Z$ on the grid is a different story: its grid TV and KL are far
 # from zero, and the mass per mode is uneven. The reason is mixing: Langevin chains with
-# $\epsilon = 0.003$ never cross the low-density gaps between the modes, so the training
-# signal only ever compares data and samples *within* each basin. The relative depth of the
-# wells — which decides the mode weights of $e^{-E}$ — is never tested, and drifts freely.
-# The buffer's mode shares are right anyway because its chains stay in the basin they fell
-# into — and on this symmetric ring, where every mode has weight 1/8 and fresh chains start
-# uniformly in a box centred on the ring, equal shares are roughly what symmetry alone
-# delivers, not evidence that the sampler learned the weights. A target with unequal mode
-# weights would test that (not run here; the 3-component mixture of section 2 shows where
-# Langevin chains do reach unequal weights: when the components overlap). "Samples look
-# right" and "the density is right" are different claims, and short-run training (Nijkamp
-# et al. 2019, 2020) only delivers the first.
+# $\varepsilon = 0.003$ rarely cross the low-density gaps between the deep wells of a trained
+# model, so the training signal mostly compares data and samples *within* each basin. The
+# relative depth of the wells — which decides the mode weights of $e^{-E}$ — is hardly
+# tested, and drifts. Are the buffer's equal shares then evidence that the sampler learned
+# the weights? Not on this ring: every mode has weight 1/8 and fresh chains start uniformly
+# in a box centred on it, so roughly equal shares are what symmetry alone delivers. "Samples
+# look right" and "the density is right" are different claims, and short-run training
+# (Nijkamp et al. 2019, 2020) only aims at the first.
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# ### Unequal mode weights: what the buffer remembers
+#
+# The real test is a ring whose modes differ: the same eight Gaussians with weights
+# proportional to $1, 2, \dots, 8$ (`energies.eight_gaussians(weights=...)`), the same recipe
+# and budget, one training seed. We compare the mode shares (each point counted at its
+# nearest mean) with the true weights by total variation, for the buffer, fresh 30-step
+# chains from noise, $e^{-E_\theta}/Z$ on the grid, and uniform noise itself (the shares of
+# chains that fall into the nearest well and stay); the floor is that of exact samples of
+# the same size. During training a probe counts how many of 1000 buffer chains change mode
+# in one 30-step run of the current model (on its own random stream): the mixing.
+
+# %% slideshow={"slide_type": "skip"}
+uneven = energies.eight_gaussians(weights=np.arange(1, 9))
+uneven_data = uneven.sample(20_000, generator)
+uneven_iters = config.scaled(full=1500, fast=100)
+checkpoints = [i for i in (50, 100, 200, 300, 500, 1000, 1500) if i <= uneven_iters]
+
+
+def nearest(x):
+    return torch.cdist(x.double(), uneven.means).argmin(1).numpy()
+
+
+def mode_shares(x):
+    """Share of the points (n, 2) nearest to each of the 8 means."""
+    return np.bincount(nearest(x), minlength=8) / len(x)
+
+
+def tv_weights(share):
+    return 0.5 * float(np.abs(share - uneven.weights.numpy()).sum())
+
+
+torch.manual_seed(0)
+model_uneven = ebm.MLPEnergy(2, (128, 128))
+g = torch.Generator().manual_seed(0)
+buffer_uneven = ebm.ReplayBuffer(init, 10_000, 0.05, g)
+probe_gen, mixing_log = torch.Generator().manual_seed(11), []
+
+
+def mixing_probe(iteration, model, _metrics):
+    if iteration in checkpoints:
+        x0 = buffer_uneven.x[:1000]
+        x1 = ebm.short_run_samples(model, x0, recipe["n_langevin"], recipe["step_size"],
+                                   generator=probe_gen)
+        mixing_log.append((iteration, float((nearest(x0) != nearest(x1)).mean()),
+                           tv_weights(mode_shares(buffer_uneven.x))))
+
+
+t0 = time.perf_counter()
+ebm.train_ebm(model_uneven, uneven_data, uneven_iters, buffer=buffer_uneven, generator=g,
+              log_every=50, callback=mixing_probe, **recipe)
+print(f"{uneven_iters} iterations in {time.perf_counter() - t0:.1f} s")
+g = torch.Generator().manual_seed(7)
+cells_u = metrics.cell_probs(lambda z: -model_uneven(z.float()).double(), toy_bounds, grid_bins)
+shares = {
+    "true weights": uneven.weights.numpy(),
+    "buffer": mode_shares(buffer_uneven.x[torch.randperm(10_000, generator=g)[:n_eval]]),
+    "30 steps from noise": mode_shares(ebm.short_run_samples(
+        model_uneven, init(n_eval, g), recipe["n_langevin"], recipe["step_size"], generator=g)),
+    "exp(-E)/Z on the grid": np.bincount(nearest_mode.ravel(), (cells_u / cells_u.sum()).ravel(),
+                                         minlength=8),
+    "uniform noise (no move)": mode_shares(init(n_eval, g)),
+}
+share_floor = np.quantile([tv_weights(np.bincount(torch.multinomial(
+    uneven.weights, n_eval, replacement=True, generator=g).numpy(), minlength=8) / n_eval)
+    for _ in range(200)], 0.95)
+print(f"mode shares (n = {n_eval}) and their TV from the true weights "
+      f"(floor, exact samples: {share_floor:.3f}):")
+for name, share in shares.items():
+    print(f"{name:>24}: " + " ".join(f"{v:.3f}" for v in share)
+          + f"   TV {tv_weights(share):.3f}")
+print("training: iteration, share of 1000 buffer chains that change mode in one 30-step run, "
+      "TV of the whole buffer's shares from the weights")
+for iteration, moved, tv in mixing_log:
+    print(f"  {iteration:5d}   changed mode {moved:.3f}   buffer TV {tv:.3f}")
+tv_u = {name: tv_weights(share) for name, share in shares.items()}
+assert tv_u["buffer"] < 0.5 * tv_u["uniform noise (no move)"]  # both modes
+if not FAST:
+    assert tv_u["buffer"] < tv_u["30 steps from noise"] and tv_u["buffer"] < tv_u[
+        "exp(-E)/Z on the grid"]
+    assert mixing_log[0][1] > 5 * mixing_log[-1][1]  # chains mix early, hardly at the end
+best = min(mixing_log, key=lambda row: row[2])
+display(Markdown(
+    f"Measured here: the buffer's shares are {tv_u['buffer']:.3f} in TV from the weights, "
+    f"against {tv_u['30 steps from noise']:.3f} for fresh 30-step chains, "
+    f"{tv_u['exp(-E)/Z on the grid']:.3f} for $e^{{-E}}/Z$ and "
+    f"{tv_u['uniform noise (no move)']:.3f} for uniform noise. In one 30-step run, "
+    f"{mixing_log[0][1]:.0%} of the buffer chains changed mode at iteration "
+    f"{mixing_log[0][0]} and {mixing_log[-1][1]:.1%} at iteration {mixing_log[-1][0]}. "
+    f"The buffer was closest to the weights at iteration {best[0]} (TV {best[2]:.3f}); at "
+    f"the end its TV is {mixing_log[-1][2]:.3f}."))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# So the buffer *does* end up near the unequal weights — far nearer than uniform noise,
+# fresh 30-step chains or $e^{-E}/Z$ (asserted in full mode) — but not because the trained
+# energy lets chains move between modes: at the end almost none changes mode in a run. They
+# moved early, while the wells were shallow (asserted: more than five times as many chains
+# changed mode then as at the end), so the buffer was shared out by a coarse model that
+# already put more mass on the heavy side — annealed Langevin (notebook 08), with training
+# doing the annealing. Then the chains freeze, nothing in the training signal holds the
+# shares, and the 5 % fresh restarts, which fall into wells by where they start, pull them
+# back toward the uniform-noise shares (the printed history). Fresh chains from noise show
+# the final energy's basins, and $e^{-E}/Z$ gets the weights wrong, as on the symmetric ring:
+# the buffer's shares are a record of early training, not a property of the learned energy.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 5. What the replay buffer changes
@@ -612,13 +724,13 @@ plt.show()
 # noise at every iteration (`reinit_prob=1`): the **short-run, noise-initialised** EBM of
 # Nijkamp et al. (2019). Its 30-step sampler is then trained to *be* the generator. We
 # measure both models three ways: 30-step samples from noise (what each was trained to
-# produce); the same chains continued for 500 and 2500 more steps (what the energy itself
-# says in the long run); and the grid density.
+# produce); the same chains continued for 500 and then 2000 more steps (530 and 2530 in all:
+# what the energy itself says in the long run); and the grid density.
 
-# %% slideshow={"slide_type": "-"}
+# %% slideshow={"slide_type": "skip"}
 model_noise, hist_noise, seconds = train_toy(reinit_prob=1.0)
 print(f"no-buffer model: {toy_iters} iterations in {seconds:.1f} s")
-long_steps = config.scaled(full=(500, 2000), fast=(200, 800))
+long_steps = config.scaled(full=(500, 2000), fast=(100, 400))
 table = {}
 for name, model in [("buffer", model_buf), ("noise only", model_noise)]:
     g = torch.Generator().manual_seed(7)
@@ -640,6 +752,8 @@ for name, (row, _) in table.items():
     assert row["short run"][1] < 0.2 * noise_mmd, name  # both short-run samplers work
 if not FAST:
     assert table["buffer"][0][first_long][1] < table["noise only"][0][first_long][1]
+    assert table["buffer"][1]["TV"] < table["noise only"][1]["TV"]  # the better density ...
+    assert table["buffer"][1]["KL(p‖model)"] < table["noise only"][1]["KL(p‖model)"]
 
 # %% slideshow={"slide_type": "-"}
 fig, axes = plt.subplots(2, 3, figsize=(13, 8))
@@ -657,8 +771,9 @@ plt.show()
 # away from the data as the chains approach the model's own stationary law, and the grid
 # rows compare the energies as densities. The noise-only model's energy is tuned to shape a
 # 30-step flow from noise, not to be a density; the buffer's long effective chains expose the
-# model to its own long-run samples during training, so its energy is the better density —
-# though, as section 4 showed, still not a faithful one across modes. Turn this around for
+# model to its own long-run samples during training, so its energy is the better density
+# (lower grid TV and KL, asserted) — though, as section 4 showed, still not a faithful one
+# across modes. Turn this around for
 # practice: judge an EBM by what you will use. For samples, use the sampler it was trained
 # with; for densities or anomaly scores (notebook 11), check the energy itself.
 
@@ -666,12 +781,13 @@ plt.show()
 # ## 6. An energy on digits
 #
 # The same recipe on the 8×8 digits (64 pixels in $[0, 1]$): an MLP with two layers of 256
-# SiLU units, 20 Langevin steps of $\epsilon = 0.003$, and **projected** Langevin that clips
+# SiLU units, 20 Langevin steps of $\varepsilon = 0.003$, and **projected** Langevin that clips
 # every state to $[0, 1]$ (`clip=(0, 1)`). Two changes from the 2D recipe, both found by
-# measuring: a smaller buffer (2000), so that each chain is continued often enough to reach
-# the model within the training budget, and a weaker energy penalty ($\alpha = 10^{-3}$): in 64
-# dimensions the energy must span a large range before $e^{-E}$ prefers a digit over the huge
-# volume of noise images, and $\alpha = 0.1$ capped the energies at $\pm 1/(2\alpha) = \pm 5$,
+# measuring in tuning runs that are not repeated here: a smaller buffer (2000), so that each
+# chain is continued often enough to reach the model within the training budget, and a
+# weaker energy penalty ($\alpha = 10^{-3}$): in 64 dimensions the energy must span a large
+# range before $e^{-E}$ prefers a digit over the huge volume of noise images, and
+# $\alpha = 0.1$ capped the energies at $\pm 1/(2\alpha) = \pm 5$,
 # where training stalled with noise-like samples.
 
 # %% slideshow={"slide_type": "-"}
@@ -731,19 +847,103 @@ print(f"MMD² buffer vs test {metrics.mmd(digit_hist.buffer.x[:n_test], digits.x
       f"train vs test {metrics.mmd(digits.x_train[:n_test], digits.x_test):.1e}")
 assert min(aurocs.values()) > 0.95
 
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# **Which digits?** The right panel of the figure shows many 7s and 9s. We label images by
+# their nearest training digits ($k$-nearest-neighbour vote, $k$ chosen on 300 training
+# digits held out for validation, checked once on the test digits) and compare class mixes
+# by TV with the training digits', against the floor of exact multinomial draws of the same
+# size: the buffer, its chains continued on the final energy, and chains from uniform noise
+# after 100 steps (the figure's setting) and after more. Samples lie further from every
+# training digit than test digits do (distances printed), so their labels are less certain.
+
+# %% slideshow={"slide_type": "skip"}
+def knn_votes(x, ref_x, ref_y, k):
+    """Share of each class (n, 10) among the k nearest rows of ref_x to each row of x."""
+    idx = torch.cdist(x, ref_x).topk(k, largest=False).indices
+    return nn.functional.one_hot(ref_y[idx], 10).sum(1).double() / k
+
+
+x_tr, y_tr = digits.x_train, digits.y_train
+held = torch.randperm(len(x_tr), generator=torch.Generator().manual_seed(0))
+val_rows, fit_rows = held[:300], held[300:]
+val_acc = {k: float((knn_votes(x_tr[val_rows], x_tr[fit_rows], y_tr[fit_rows], k).argmax(1)
+                     == y_tr[val_rows]).double().mean()) for k in (1, 3, 5, 9, 15, 25)}
+best_k = max(val_acc, key=val_acc.get)
+test_acc = float((knn_votes(digits.x_test, x_tr, y_tr, best_k).argmax(1)
+                  == digits.y_test).double().mean())
+print(f"k-NN labels: k = {best_k} (validation accuracy {val_acc[best_k]:.3f}); test accuracy "
+      f"{test_acc:.3f}")
+
+n_cls = config.scaled(full=500, fast=200)
+more = config.scaled(full=400, fast=100)
+g = torch.Generator().manual_seed(3)
+noise_100 = ebm.short_run_samples(digit_model, torch.rand(n_cls, 64, generator=g), 100, 0.003,
+                                  clip=(0, 1), generator=g)
+groups = {
+    "buffer": digit_hist.buffer.x[:n_cls],
+    f"buffer + {more} steps": ebm.short_run_samples(digit_model, digit_hist.buffer.x[:n_cls],
+                                                    more, 0.003, clip=(0, 1), generator=g),
+    "noise + 100 steps": noise_100,
+    f"noise + {100 + more} steps": ebm.short_run_samples(digit_model, noise_100, more, 0.003,
+                                                         clip=(0, 1), generator=g),
+}
+train_mix = np.bincount(y_tr.numpy(), minlength=10) / len(y_tr)
+mix_floor = np.quantile([0.5 * np.abs(np.bincount(np.random.default_rng(i).choice(
+    10, n_cls, p=train_mix), minlength=10) / n_cls - train_mix).sum() for i in range(200)], 0.95)
+print(f"class mix by k-NN label; TV from the training digits' mix (floor for n = {n_cls}: "
+      f"{mix_floor:.3f}); mean distance to the nearest training digit (test digits: "
+      f"{float(torch.cdist(digits.x_test, x_tr).min(1).values.mean()):.2f})")
+print(f"{'':>22}  " + " ".join(f"{d:>5d}" for d in range(10)) + "     TV  dist")
+print(f"{'training digits':>22}: " + " ".join(f"{v:5.2f}" for v in train_mix)
+      + "  (true labels)")
+class_mix = {}
+for name, x in groups.items():
+    votes = knn_votes(x, x_tr, y_tr, best_k)
+    class_mix[name] = np.bincount(votes.argmax(1).numpy(), minlength=10) / len(x)
+    print(f"{name:>22}: " + " ".join(f"{v:5.2f}" for v in class_mix[name])
+          + f"  {0.5 * np.abs(class_mix[name] - train_mix).sum():5.3f}  "
+          f"{float(torch.cdist(x, x_tr).min(1).values.mean()):.2f}")
+sevens = {name: mix[7] for name, mix in class_mix.items()}
+tv_mix = {name: 0.5 * np.abs(mix - train_mix).sum() for name, mix in class_mix.items()}
+if not FAST:
+    assert sevens["noise + 100 steps"] > 2 * train_mix[7]  # the figure's 7s, measured
+    assert sevens[f"noise + {100 + more} steps"] > sevens["noise + 100 steps"]  # grows with steps
+    assert sevens[f"buffer + {more} steps"] > sevens["buffer"]  # the buffer drifts the same way
+    assert tv_mix["buffer"] < tv_mix["noise + 100 steps"]
+display(Markdown(
+    f"Measured here: 7s are {sevens['noise + 100 steps']:.0%} of the chains from noise after "
+    f"100 steps and {sevens[f'noise + {100 + more} steps']:.0%} after {100 + more} "
+    f"(training digits: {train_mix[7]:.0%}); the buffer's mix is {tv_mix['buffer']:.3f} in TV "
+    f"from the training mix, against {tv_mix['noise + 100 steps']:.3f} for the chains from "
+    f"noise; continued for {more} steps, the buffer's 7s go from {sevens['buffer']:.0%} to "
+    f"{sevens[f'buffer + {more} steps']:.0%}."))
+
+# %% [markdown] slideshow={"slide_type": "subslide"}
+# The 7s are not an accident of the 36 images shown. Chains from noise hold far more 7s than
+# the training digits (asserted: over twice their share), the longer they run on the final
+# energy the more 7s they hold, and the buffer's own chains, continued on the same energy,
+# drift the same way (all asserted in full mode). So the 7s show where the learned energy's
+# long-run distribution puts its mass: like the 2D models' $e^{-E}/Z$, it gets the *weights*
+# of the classes wrong while each sample still looks like a digit. The buffer's mix is closer
+# to the training mix (asserted) because training keeps correcting the stored chains —
+# wherever they over-represent a class, the negative phase of the gradient raises the energy
+# there — while chains started from noise after training get no such correction. This is
+# the gap between short-run samples and the model's density that Nijkamp et al. (2019, 2020)
+# describe for non-convergent short-run EBMs.
+
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## 7. Explore: Langevin on a landscape
 #
 # The explorer runs 200 seeded Langevin chains from uniform noise on a toy energy and draws
 # six of their trajectories (○ start, × end) on the energy's contours; the right panel shows
 # the distribution small-step Langevin approaches with the chosen settings,
-# $e^{-E/(T s^2)}/Z$, under the final states, with the grid TV of the final states to it and
-# to the true $p$. The controls: density, step size $\epsilon$, noise scale $s$, temperature
-# $T$, number of steps. Things to try: raise $\epsilon$ on the 8 gaussians until the chains
-# diverge (the bound is set by the curvature, about $2\sigma^2 = 0.045$); set $s = 0$ to
-# watch gradient descent collapse every chain to a minimum; compare $T = 0.25$ with $s = 0.5$
+# $e^{-E/(T \kappa^2)}/Z$, under the final states, with the grid TV of the final states to it and
+# to the true $p$. The controls: density, step size $\varepsilon$, noise scale $\kappa$, temperature
+# $T$, number of steps. Things to try: raise $\varepsilon$ on the 8 gaussians until the chains
+# diverge (the bound is set by the curvature, about $2\sigma^2 = 0.045$); set $\kappa = 0$ to
+# watch gradient descent collapse every chain to a minimum; compare $T = 0.25$ with $\kappa = 0.5$
 # (the same prediction); watch the mode weights on the rings follow the start box rather than
-# the density, because chains never cross the gaps. The static figure first (it is the same
+# the density, because chains rarely cross the gaps. The static figure first (it is the same
 # pure function, `widgets.langevin_figure`), so the lesson survives without a kernel:
 
 # %% slideshow={"slide_type": "-"}
@@ -763,20 +963,26 @@ widgets.langevin_explorer(density="8 gaussians", step_size=0.01, n_steps=100)
 # - The seed code had three bugs: an energy of shape (batch, 1) that broadcasts silently; ReLU
 #   activations, whose energy has a piecewise-constant gradient and zero curvature; and
 #   decoupled step and noise, which turn Langevin into near gradient descent.
-# - ULA, $x \leftarrow x - \epsilon\nabla E + \sqrt{2\epsilon}\,\xi$, samples $e^{-E}$ up to a
-#   bias that grows with $\epsilon$; MALA removes the bias with an accept/reject step. Both
-#   were checked against exact samples with a floor measured at the same sample size.
+# - ULA, $x \leftarrow x - \varepsilon\nabla E + \sqrt{2\varepsilon}\,\xi$, samples
+#   $e^{-E}$ up to a bias that grows with $\varepsilon$; MALA removes the bias with an
+#   accept/reject step. Both were checked against exact samples with a floor measured at the
+#   same sample size.
 # - Noise $\sigma$ with drift $\lambda\nabla E$ samples $e^{-E/T_\text{eff}}$ with
-#   $T_\text{eff} = \sigma^2/(2\lambda)$; a noise scale $s$ means $e^{-E/s^2}$, measured to
-#   match the colder prediction and not the truth.
+#   $T_\text{eff} = \sigma^2/(2\lambda)$; a noise scale $\kappa$ means $e^{-E/\kappa^2}$,
+#   measured to match the colder prediction and not the truth.
 # - Contrastive divergence with short-run Langevin and a replay buffer trains an MLP energy
 #   whose samples match the 8 gaussians to within 3× the data-vs-data floor of MMD² (the run
 #   prints the ratio), while its normalised density $e^{-E}/Z$ gets the mode weights wrong:
 #   chains that do not mix cannot teach the relative depth of separated wells.
-# - Without a buffer (chains from noise only) the short-run samples are just as good, but the
-#   energy is a worse density: long-run chains drift further from the data.
+# - On a ring with unequal weights the buffer's mode shares come out near the weights, but as
+#   a memory of early training, when the wells were shallow and chains still moved between
+#   modes; by the end they hardly move, fresh chains from noise and $e^{-E}/Z$ get the weights
+#   wrong, and nothing holds the buffer's shares in place.
+# - Without a buffer (chains from noise only) the short-run samples are also close to the data,
+#   but the energy is a worse density: long-run chains drift further from the data.
 # - On digits, an MLP energy trained the same way gives digit-like samples and separates test
-#   digits from noise and shuffled-pixel images.
+#   digits from noise and shuffled-pixel images; but chains run on it pile into 7s, the more
+#   the longer they run — its class weights are wrong, like the 2D mode weights.
 #
 # Next: [08 · Score matching](08_score_matching.ipynb) learns $\nabla_x \log p$ directly,
 # without any sampling during training.
@@ -785,16 +991,16 @@ widgets.langevin_explorer(density="8 gaussians", step_size=0.01, n_steps=100)
 # ## Exercises
 #
 # **1. The ULA bias in closed form.** For $E(x) = x^2/(2\sigma^2)$ in 1D, show that ULA with
-# step $\epsilon$ has a Gaussian stationary law with variance $\sigma^2/(1 - \epsilon/(2\sigma^2))$,
-# and check it numerically.
+# step $\varepsilon$ has a Gaussian stationary law with variance
+# $\sigma^2/(1 - \varepsilon/(2\sigma^2))$, and check it numerically.
 #
 # <details><summary>Solution</summary>
 #
-# ULA is $x' = (1 - \epsilon/\sigma^2)\,x + \sqrt{2\epsilon}\,\xi$, a linear autoregression;
-# its stationary variance $v$ solves $v = (1-\epsilon/\sigma^2)^2 v + 2\epsilon$, so
-# $v = 2\epsilon / (2\epsilon/\sigma^2 - \epsilon^2/\sigma^4)
-# = \sigma^2/(1 - \epsilon/(2\sigma^2))$.
-# It diverges as $\epsilon \to 2\sigma^2$, the stability limit.
+# ULA is $x' = (1 - \varepsilon/\sigma^2)\,x + \sqrt{2\varepsilon}\,\xi$, a linear autoregression;
+# its stationary variance $v$ solves $v = (1-\varepsilon/\sigma^2)^2 v + 2\varepsilon$, so
+# $v = 2\varepsilon / (2\varepsilon/\sigma^2 - \varepsilon^2/\sigma^4)
+# = \sigma^2/(1 - \varepsilon/(2\sigma^2))$.
+# It diverges as $\varepsilon \to 2\sigma^2$, the stability limit.
 #
 # ```python
 # sigma, eps = 0.5, 0.1
@@ -843,12 +1049,12 @@ widgets.langevin_explorer(density="8 gaussians", step_size=0.01, n_steps=100)
 #     print(scale, metrics.total_variation(cells / cells.sum(), truth_cells))
 # ```
 # The samples are trained to match the data, so the model that matches is
-# $e^{-E/s^2} = e^{-4E}$: its modes have the right width, while $e^{-E}$ is much too broad.
+# $e^{-E/\kappa^2} = e^{-4E}$: its modes have the right width, while $e^{-E}$ is much too broad.
 # Decoupling just rescales the energy that the network has to output.
 # </details>
 #
 # **4. Mode weights from longer chains.** In section 4 the mode weights of $e^{-E}$ were off
-# because chains do not cross between modes. Replace ULA by a sampler that can (e.g. add a
+# because chains rarely cross between modes. Replace ULA by a sampler that can (e.g. add a
 # few large-step Metropolis moves, `samplers.metropolis` with `step_size=2`, between the
 # Langevin steps of the *evaluation*). Does the long-run sample of the trained model now show
 # the model's (wrong) mode weights?
@@ -894,9 +1100,9 @@ checks.ula_step(ula_step)
 
 # %% [markdown] slideshow={"slide_type": "-"}
 # **6. One MALA step (checked).** Write `mala_step(x, energy, eps, xi, log_u)`: propose
-# $y = x - \epsilon\nabla E(x) + \sqrt{2\epsilon}\,\xi$ and keep it, row by row, when
+# $y = x - \varepsilon\nabla E(x) + \sqrt{2\varepsilon}\,\xi$ and keep it, row by row, when
 # `log_u` $< \log\alpha = -E(y) + E(x) + \log q(x \mid y) - \log q(y \mid x)$ with
-# $\log q(a \mid b) = -\lVert a - b + \epsilon\nabla E(b)\rVert^2 / (4\epsilon)$.
+# $\log q(a \mid b) = -\lVert a - b + \varepsilon\nabla E(b)\rVert^2 / (4\varepsilon)$.
 #
 # <details><summary>Solution</summary>
 #

@@ -34,7 +34,7 @@ def test_run_is_seeded_langevin_from_the_box():
 
 def test_small_step_chains_have_the_predicted_spread_and_decoupled_ones_are_colder():
     """Within a mode of the 8 gaussians (σ = 0.15), Langevin at effective temperature
-    T_eff = T·s² spreads like N(μ, σ² T_eff I) (ULA inflates the variance by
+    T_eff = T·κ² spreads like N(μ, σ² T_eff I) (ULA inflates the variance by
     1/(1 - ε/(2σ²)) at step ε); chains do not cross between modes, so only the spread is
     compared here, not the mode weights."""
     dens = energies.get_density("8 gaussians")

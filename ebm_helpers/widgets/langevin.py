@@ -47,7 +47,7 @@ def langevin_run(density: str = "8 gaussians", step_size: float = 0.01,
     """Langevin chains on a toy energy, started uniformly in its plotting box (seeded).
 
     x_{k+1} = x_k - ε ∇E(x_k)/T + s·√(2ε) ξ_k with E = -ln p of the toy density, step ε,
-    temperature T and noise scale s (``samplers.langevin``). The same seed gives the same
+    temperature T and noise scale κ (``samplers.langevin``). The same seed gives the same
     starts and noise, so a run with more steps extends a run with fewer.
 
     Returns:
@@ -70,14 +70,14 @@ def langevin_run(density: str = "8 gaussians", step_size: float = 0.01,
 
 
 def langevin_stationary(density: str, temperature: float = 1.0, noise_scale: float = 1.0):
-    """The density small-step Langevin approaches, p_eff ∝ exp(-E/(T·s²)), on the plotting grid.
+    """The density small-step Langevin approaches, p_eff ∝ exp(-E/(T·κ²)), on the plotting grid.
 
-    Noise of standard deviation s·√(2ε) with a drift -ε∇E/T is exact Langevin for the energy
-    E/(T s²): the decoupled practice (s < 1) samples a *colder* distribution.
+    Noise of standard deviation κ·√(2ε) with a drift -ε∇E/T is exact Langevin for the energy
+    E/(T κ²): the decoupled practice (κ < 1) samples a *colder* distribution.
 
     Returns:
         ``(density, xs, ys, t_eff)``: the (n, n) normalised density (rows indexed by y), the
-        grid axes and the effective temperature T·s². ``noise_scale = 0`` (gradient descent,
+        grid axes and the effective temperature T·κ². ``noise_scale = 0`` (gradient descent,
         T_eff = 0) raises ValueError: the limit is a point mass at the minima.
     """
     _, xs, ys, e, cell = _check_langevin_density(density)
@@ -230,14 +230,14 @@ def _langevin_update(art: dict, density: str, step_size: float, noise_scale: flo
         art["dots_p"].set_offsets(x.numpy())
     ax_e.set_title(f"{dens.name}: {n_steps} steps of size {step_size:.3g}")
     if t_eff > 0:
-        # the prediction depends on T·s² only: another step size or number of steps leaves the
+        # the prediction depends on T·κ² only: another step size or number of steps leaves the
         # image and its colour bar as they are (a new colour scale redraws the bar)
         if art.get("t_eff") != t_eff:
             p, _, _, _ = langevin_stationary(density, temperature, noise_scale)
             art["image"].set_data(p)
             art["image"].autoscale()
             art["t_eff"] = t_eff
-        title = f"prediction $e^{{-E/(T s^2)}}/Z$, T·s² = {t_eff:.3g}"
+        title = f"prediction $e^{{-E/(T \\kappa^2)}}/Z$, T·κ² = {t_eff:.3g}"
     else:
         title = "noise 0: gradient descent to the minima"
     if error is None and t_eff > 0:
@@ -248,8 +248,8 @@ def _langevin_update(art: dict, density: str, step_size: float, noise_scale: flo
         title += (f"\nTV to prediction {metrics.total_variation(hist, pred):.2f}, "
                   f"to p {metrics.total_variation(hist, truth):.2f}")
     ax_p.set_title(title, fontsize=10)
-    art["fig"].suptitle(f"Langevin: x ← x - ε∇E/T + s√(2ε) ξ   (ε = {step_size:.3g}, "
-                        f"s = {float(noise_scale):.2f}, T = {float(temperature):.2f})")
+    art["fig"].suptitle(f"Langevin: x ← x - ε∇E/T + κ√(2ε) ξ   (ε = {step_size:.3g}, "
+                        f"κ = {float(noise_scale):.2f}, T = {float(temperature):.2f})")
     return True
 
 
@@ -260,9 +260,9 @@ def langevin_figure(density: str = "8 gaussians", step_size: float = 0.01,
 
     Left: the energy E = -ln p (filled contours) with ``n_paths`` seeded trajectories (start ○,
     end ×) and the final states of all ``n_chains`` chains. Right: the density that Langevin
-    with these settings approaches for small steps, exp(-E/(T·s²))/Z, under the same final
+    with these settings approaches for small steps, exp(-E/(T·κ²))/Z, under the same final
     states; the title gives the grid total variation of the final states to that prediction
-    and to the true density p (T = 1, s = 1), both on a 20×20 grid at the same sample size.
+    and to the true density p (T = 1, κ = 1), both on a 20×20 grid at the same sample size.
     A diverging chain (step too large) is reported on the figure instead of raising.
     """
     return _langevin_build(density, step_size, noise_scale, temperature, n_steps, n_chains,
@@ -287,7 +287,7 @@ def langevin_explorer(density: str = "8 gaussians", step_size: float = 0.01,
                                             description="step size ε", style=style,
                                             continuous_update=True),
         "noise_scale": widgets.FloatSlider(value=noise_scale, min=0.0, max=1.5, step=0.05,
-                                           description="noise scale s", style=style,
+                                           description="noise scale κ", style=style,
                                            continuous_update=True),
         "temperature": widgets.FloatLogSlider(value=temperature, base=10, min=-1, max=1,
                                               step=0.05, readout_format=".3g",
