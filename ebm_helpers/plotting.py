@@ -177,8 +177,7 @@ def show_image_grid(
         The ``AxesImage`` (for a colour bar).
     """
     grid = image_grid(images, image_shape, ncols)
-    cmap = mpl.colormaps[SIGNED_CMAP if signed else IMAGE_CMAP].copy()
-    cmap.set_bad(GAP_COLOR)
+    cmap = mpl.colormaps[SIGNED_CMAP if signed else IMAGE_CMAP].with_extremes(bad=GAP_COLOR)
     if signed:
         lim = float(np.nanmax(np.abs(grid))) if np.isfinite(grid).any() else 1.0
         vmin, vmax = (-lim if vmin is None else vmin), (lim if vmax is None else vmax)
