@@ -14,23 +14,30 @@ from ._core import Case, Mismatch, checker, close, run_cases
 NOTEBOOK = "05_deep_belief_networks"
 
 
-def _stack(sizes, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def _stack(sizes, seed: int, bias: str = "hidden") -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """(W, bias) per RBM, bottom first: W (n_out, n_in); the hidden bias (n_out,) for the upward
+    pass, the visible bias (n_in,) for the downward one."""
     g = torch.Generator().manual_seed(seed)
     return [(torch.randn(n_out, n_in, generator=g, dtype=torch.float64),
-             torch.randn(n_out, generator=g, dtype=torch.float64))
+             torch.randn(n_out if bias == "hidden" else n_in, generator=g, dtype=torch.float64))
             for n_in, n_out in itertools.pairwise(sizes)]
 
 
-def _up_reference(v, layers):
+def _dbn(layers, bias: str) -> dbn.DBN:
+    """A DBN of RBMs with the given weights and (hidden or visible) biases."""
     rbms = []
-    for W, c in layers:
+    for W, b in layers:
         r = rbm.RBM(W.shape[1], W.shape[0], dtype=W.dtype)
         with torch.no_grad():
             r.W.copy_(W)
-            r.h_bias.copy_(c)
+            (r.h_bias if bias == "hidden" else r.v_bias).copy_(b)
         rbms.append(r)
+    return dbn.DBN(rbms)
+
+
+def _up_reference(v, layers):
     with torch.no_grad():
-        return dbn.DBN(rbms).up(v)
+        return _dbn(layers, "hidden").up(v)
 
 
 @checker(NOTEBOOK)
@@ -87,23 +94,8 @@ def variational_bound(candidate) -> bool:
                           "to 0 (torch.xlogy(q, q) computes q log q with 0 log 0 = 0)")
 
 
-def _stack_down(sizes, seed: int) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    """(W, b) per RBM, bottom first: W (n_out, n_in), b the visible bias (n_in,)."""
-    g = torch.Generator().manual_seed(seed)
-    return [(torch.randn(n_out, n_in, generator=g, dtype=torch.float64),
-             torch.randn(n_in, generator=g, dtype=torch.float64))
-            for n_in, n_out in itertools.pairwise(sizes)]
-
-
 def _down_reference(h_top, layers):
-    rbms = []
-    for W, b in layers:
-        r = rbm.RBM(W.shape[1], W.shape[0], dtype=W.dtype)
-        with torch.no_grad():
-            r.W.copy_(W)
-            r.v_bias.copy_(b)
-        rbms.append(r)
-    return dbn.DBN(rbms).down(h_top)
+    return _dbn(layers, "visible").down(h_top)
 
 
 @checker(NOTEBOOK)
@@ -117,13 +109,14 @@ def generative_pass(candidate) -> bool:
 
     cases = [
         Case("one layer 6 → 4 (p(v | h) of a single RBM)",
-             (top(5, 4), _stack_down([6, 4], 10))),
-        Case("two layers 6 → 8 → 3", (top(5, 3), _stack_down([6, 8, 3], 11))),
+             (top(5, 4), _stack([6, 4], 10, bias="visible"))),
+        Case("two layers 6 → 8 → 3", (top(5, 3), _stack([6, 8, 3], 11, bias="visible"))),
         Case("three layers 5 → 5 → 5 → 5 (square weights: a missing transpose or the wrong "
              "order of the layers shows only in the values)",
-             (top(4, 5), _stack_down([5, 5, 5, 5], 12))),
+             (top(4, 5), _stack([5, 5, 5, 5], 12, bias="visible"))),
         Case("top layer given as probabilities, two layers 7 → 6 → 4",
-             (torch.rand(3, 4, generator=g, dtype=torch.float64), _stack_down([7, 6, 4], 13))),
+             (torch.rand(3, 4, generator=g, dtype=torch.float64),
+              _stack([7, 6, 4], 13, bias="visible"))),
     ]
     return run_cases("generative_pass", candidate, _down_reference, cases,
                      close(rtol=1e-9, atol=1e-12),
