@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
+from checker_asserts import assert_rejected, assert_stubs_not_attempted
 
 from ebm_helpers import checks
 
@@ -114,16 +115,9 @@ def test_checkers_accept_the_solutions(capsys, checker, solution):
     (checks.pseudo_likelihood_one_flip, pll_naive_log, "underflows"),
 ])
 def test_checkers_reject_typical_mistakes(capsys, checker, wrong, says):
-    assert checker(wrong) is False
-    out = capsys.readouterr().out
-    assert "✗" in out and says in out and "hint" in out
+    assert_rejected(capsys, checker, wrong, says)
 
 
 def test_stubs_read_as_not_attempted(capsys):
-    def stub(*args):
-        raise NotImplementedError
-
-    for checker in [checks.hidden_probabilities, checks.rbm_free_energy,
-                    checks.pseudo_likelihood_one_flip]:
-        assert checker(stub) is False
-        assert "not attempted yet" in capsys.readouterr().out
+    assert_stubs_not_attempted(capsys, [checks.hidden_probabilities, checks.rbm_free_energy,
+                                        checks.pseudo_likelihood_one_flip])

@@ -5,6 +5,7 @@ two coefficients swapped, a missing √α_t)."""
 from __future__ import annotations
 
 import pytest
+from checker_asserts import assert_rejected, assert_stubs_not_attempted
 
 from ebm_helpers import checks
 
@@ -65,15 +66,8 @@ def test_checkers_accept_the_solutions(capsys, checker, solution):
     (checks.posterior_mean, posterior_no_sqrt_alpha, "t = 2 "),
 ])
 def test_checkers_reject_typical_mistakes(capsys, checker, wrong, says):
-    assert checker(wrong) is False
-    out = capsys.readouterr().out
-    assert "✗" in out and says in out and "hint" in out
+    assert_rejected(capsys, checker, wrong, says)
 
 
 def test_stubs_read_as_not_attempted(capsys):
-    def stub(*args):
-        raise NotImplementedError
-
-    for checker in [checks.forward_noising, checks.posterior_mean]:
-        assert checker(stub) is False
-        assert "not attempted yet" in capsys.readouterr().out
+    assert_stubs_not_attempted(capsys, [checks.forward_noising, checks.posterior_mean])

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from checker_asserts import assert_rejected, assert_stubs_not_attempted
 
 from ebm_helpers import checks
 
@@ -97,15 +98,8 @@ def test_checkers_accept_the_solutions(capsys, checker, solution):
     (checks.fit_temperature, temperature_coarse, "logits"),
 ])
 def test_checkers_reject_typical_mistakes(capsys, checker, wrong, says):
-    assert checker(wrong) is False
-    out = capsys.readouterr().out
-    assert "✗" in out and says in out and "hint" in out
+    assert_rejected(capsys, checker, wrong, says)
 
 
 def test_stubs_read_as_not_attempted(capsys):
-    def stub(*args):
-        raise NotImplementedError
-
-    for checker in [checks.expected_calibration_error, checks.fit_temperature]:
-        assert checker(stub) is False
-        assert "not attempted yet" in capsys.readouterr().out
+    assert_stubs_not_attempted(capsys, [checks.expected_calibration_error, checks.fit_temperature])

@@ -9,6 +9,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from checker_asserts import assert_rejected, assert_stubs_not_attempted
 
 from ebm_helpers import checks
 
@@ -117,16 +118,9 @@ def test_checkers_accept_the_solutions(capsys, checker, solution):
     (checks.info_nce_loss, info_nce_times_temperature, "8 pairs"),
 ])
 def test_checkers_reject_typical_mistakes(capsys, checker, wrong, says):
-    assert checker(wrong) is False
-    out = capsys.readouterr().out
-    assert "✗" in out and says in out and "hint" in out
+    assert_rejected(capsys, checker, wrong, says)
 
 
 def test_stubs_read_as_not_attempted(capsys):
-    def stub(*args):
-        raise NotImplementedError
-
-    for checker in [checks.most_offending_answer, checks.latent_free_energy,
-                    checks.info_nce_loss]:
-        assert checker(stub) is False
-        assert "not attempted yet" in capsys.readouterr().out
+    assert_stubs_not_attempted(capsys, [checks.most_offending_answer, checks.latent_free_energy,
+                                        checks.info_nce_loss])
