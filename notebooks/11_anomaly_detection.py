@@ -174,6 +174,7 @@ def uniform_in_box(n, gen):
     return box_low + (box_high - box_low) * torch.rand(n, 2, generator=gen)
 
 
+TARGET_FPR = 0.05  # every threshold is set for a 5 % false-positive rate (section 3)
 x2_train = moons.sample(2000, generator)
 x2_calib = moons.sample(1000, generator)
 x2_normal = moons.sample(1000, generator)
@@ -230,7 +231,6 @@ scorers_2d = {
     "Gaussian density (Ledoit-Wolf)": anomaly.gaussian_scorer(x2_train),
     "isolation forest": anomaly.isolation_forest_scorer(x2_train, seed=0),
 }
-TARGET_FPR = 0.05
 table_2d = anomaly.scores_table(scorers_2d, x2_normal, x2_anomaly, x_calibration=x2_calib,
                                 target_fpr=TARGET_FPR)
 print(anomaly.format_table(table_2d, target_fpr=TARGET_FPR))

@@ -31,7 +31,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -288,14 +288,9 @@ def network() -> NetworkLog:
     return NetworkLog()
 
 
-@pytest.fixture
-def page(browser: Browser, network: NetworkLog) -> Iterator[Page]:
-    """A fresh page whose requests to anywhere but this machine are aborted and counted.
-
-    The test fails at teardown if a page tried to reach the network: the collection must work
-    offline, so a remote script, stylesheet, font or API call is a defect even when the page
-    still looks right without it.
-    """
+def _offline_context(browser: Browser, network: NetworkLog) -> BrowserContext:
+    """A browser context whose requests to anywhere but this machine are aborted and recorded
+    in ``network`` (and whose local requests are counted there)."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
 
     def block(route_):
@@ -312,15 +307,29 @@ def page(browser: Browser, network: NetworkLog) -> Iterator[Page]:
 
     context.route(_NON_LOCAL_URL, block)
     context.on("request", count)
+    return context
+
+
+def _assert_offline(blocked: list[str]) -> None:
+    assert not blocked, f"{len(blocked)} request(s) to the network were blocked: {blocked[:5]}"
+
+
+@pytest.fixture
+def page(browser: Browser, network: NetworkLog) -> Iterator[Page]:
+    """A fresh page whose requests to anywhere but this machine are aborted and counted.
+
+    The test fails at teardown if a page tried to reach the network: the collection must work
+    offline, so a remote script, stylesheet, font or API call is a defect even when the page
+    still looks right without it.
+    """
+    context = _offline_context(browser, network)
     page = context.new_page()
     page.set_default_timeout(EXPECT_TIMEOUT_MS)
     try:
         yield page
     finally:
         context.close()
-    assert not network.blocked, (
-        f"{len(network.blocked)} request(s) to the network were blocked: {network.blocked[:5]}"
-    )
+    _assert_offline(network.blocked)
 
 
 # Kernels belong to the server, not to the page: closing the browser would leave them running.
@@ -358,3 +367,90 @@ def lab_page(lab_log: LabServer, page: Page) -> Iterator[Page]:
         result = delete_sessions(page, lab_log.url)
         assert all(status == 204 for status in result["statuses"]), result
         assert result["kernelsLeft"] == 0, result
+
+
+# Notebooks open in JupyterLab can be closed without a "save changes?" dialog once their model
+# is marked clean; their kernels are shut down first, so no session outlives the test.
+_CLOSE_NOTEBOOKS_JS = r"""
+async () => {
+  const app = window.jupyterapp;
+  if (!app) return 0;
+  const open = Array.from(app.shell.widgets('main')).filter(w => w.sessionContext);
+  for (const widget of open) {
+    await widget.sessionContext.shutdown();
+    widget.context.model.dirty = false;
+    widget.dispose();
+  }
+  return open.length;
+}
+"""
+
+_CALL_FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.stash[_CALL_FAILED] = report.failed
+
+
+@dataclass
+class _SharedLabPage:
+    """The JupyterLab page the explorer tests share (``notebook_page``)."""
+
+    context: BrowserContext | None = None
+    page: Page | None = None
+    network: NetworkLog = field(default_factory=NetworkLog)
+
+    def discard(self) -> None:
+        if self.context is not None:
+            self.context.close()
+        self.context = self.page = None
+
+
+@pytest.fixture(scope="session")
+def _shared_lab_page() -> Iterator[_SharedLabPage]:
+    shared = _SharedLabPage()
+    try:
+        yield shared
+    finally:
+        shared.discard()
+
+
+@pytest.fixture
+def notebook_page(lab_log: LabServer, browser: Browser, _shared_lab_page: _SharedLabPage,
+                  request: pytest.FixtureRequest) -> Iterator[Page]:
+    """One JupyterLab page for the explorer tests, loaded once (loading JupyterLab's front end
+    takes about 4 s of each test on 2 cores; opening a notebook in a loaded app, well under 1 s).
+
+    ``lab.open_notebook`` opens each test's notebook copy in it with ``docmanager:open``. When
+    the test ends, every notebook open in the page is closed and its kernel shut down, then the
+    server's remaining sessions are deleted, as with ``lab_page``; after a failure the page is
+    discarded, so one test's broken state (a dialog, a dead kernel) cannot fail the next.
+    Requests leaving the machine are blocked and fail the test that made them, as with ``page``.
+    """
+    shared = _shared_lab_page
+    if shared.page is None:
+        shared.network = NetworkLog()
+        shared.context = _offline_context(browser, shared.network)
+        shared.page = shared.context.new_page()
+        shared.page.set_default_timeout(EXPECT_TIMEOUT_MS)
+    n_blocked = len(shared.network.blocked)
+    page = shared.page
+    try:
+        yield page
+    finally:
+        clean, result = False, None
+        try:
+            if page.url.startswith(lab_log.url):
+                page.evaluate(_CLOSE_NOTEBOOKS_JS)
+            result = delete_sessions(page, lab_log.url)
+            clean = all(status == 204 for status in result["statuses"]) and \
+                result["kernelsLeft"] == 0
+        finally:
+            if not clean or request.node.stash.get(_CALL_FAILED, True):
+                shared.discard()
+    assert clean, f"kernel sessions were left running: {result}"
+    _assert_offline(shared.network.blocked[n_blocked:])

@@ -17,7 +17,12 @@ only the code cells the explorer cells need, found by reading the code (``needed
 3. markdown cells are kept (they cost nothing and keep the copy readable).
 
 Names bound by ``import`` are never "changed in place" by a call (``torch.manual_seed(0)`` or
-``plt.show()`` would otherwise keep nearly every cell). The rule errs towards keeping cells: a
+``plt.show()`` would otherwise keep nearly every cell). Nor is a random generator named in
+``RANDOM_STREAMS`` (``generator``): a cell that only advances it (``train(model,
+generator=generator)`` for a model the explorers do not use) is left out. The explorers then
+see other random numbers than in the full notebook (as they already do whenever an earlier
+cell that draws from the stream is left out); they must work for any seed, which is what the
+browser test checks, not that they reproduce the notebook's numbers (nbval's run does that). The rule errs towards keeping cells: a
 dependency it cannot see (a function that changes a global without naming it in the cell that
 calls it, through another function or an object) usually shows up as an error in the
 browser test (a missing name or key).
@@ -36,6 +41,8 @@ import re
 
 EXPLORER_CALL = re.compile(r"\bwidgets\.\w+_explorer\(")
 KEEP_TAG = "browser-keep"
+# seeded torch generators shared by a notebook's cells: advancing one is not a dependency
+RANDOM_STREAMS = frozenset({"generator"})
 # statement-level calls that only show or print their arguments
 _DISPLAY_CALLS = {"print", "display", "len", "repr", "str", "format"}
 
@@ -262,7 +269,8 @@ def needed_cells(cells) -> list[int] | None:
             continue
         names = parsed[i]
         tagged = KEEP_TAG in cells[i].metadata.get("tags", [])
-        if tagged or names.binds & needed or (names.changes - imported) & needed:
+        if tagged or names.binds & needed or \
+                (names.changes - imported - RANDOM_STREAMS) & needed:
             keep.add(i)
             needed |= names.reads
     keep |= {i for i, c in enumerate(cells[:last]) if c.cell_type != "code"}

@@ -62,12 +62,19 @@ _MODEL_ERRORS_JS = """
 """
 
 
+_OPEN_JS = """
+async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }
+"""
+
+
 def open_notebook(page: Page, server: LabServer, notebook: Path, *,
                   wait_for_kernel: bool = True, through_last_explorer: bool = False) -> str:
     """Open a fresh copy of ``notebook`` in its own folder of the server; returns its path.
 
     A fresh copy in a folder of its own and ``?reset``: JupyterLab must not restore a previous
-    workspace or checkpoint, and tests sharing the server must not see each other's files.
+    workspace or checkpoint, and tests sharing the server must not see each other's files. On a
+    page where JupyterLab is already loaded (``notebook_page``) the copy is opened in the
+    running app instead of reloading it.
     ``through_last_explorer``: the copy keeps only the code cells the explorers need and ends
     with the last cell that builds one (``explorer_cells.prune``), so Run All runs only what the
     explorers need (nbval runs every cell of every notebook anyway).
@@ -84,7 +91,11 @@ def open_notebook(page: Page, server: LabServer, notebook: Path, *,
     else:
         target.write_bytes(notebook.read_bytes())
     path = f"{folder}/{notebook.name}"
-    page.goto(f"{server.url}/lab/tree/{path}?reset")
+    if page.url.startswith(f"{server.url}/lab") and page.evaluate("() => !!window.jupyterapp"):
+        # a loaded JupyterLab (``notebook_page``): open the copy in it, without a reload
+        page.evaluate(_OPEN_JS, path)
+    else:
+        page.goto(f"{server.url}/lab/tree/{path}?reset")
     if wait_for_kernel:
         wait_for_idle_kernel(page)
     return path

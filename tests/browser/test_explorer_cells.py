@@ -65,6 +65,19 @@ def test_statement_calls_that_may_change_a_needed_name():
     assert needed_cells(nb.cells) == [0, 1, 2, 5]
 
 
+def test_advancing_the_random_stream_is_not_a_dependency():
+    """A cell that only draws from the shared generator (to train a model the explorer does
+    not use) is left out; the cell that creates the generator stays."""
+    nb = _notebook(
+        SETUP,                                             # 0: binds generator
+        "other = make()\ntrain(other, generator=generator)",  # 1: advances the stream only
+        "model = make()",                                  # 2
+        "train(model, generator=generator)",               # 3: changes model (needed)
+        "widgets.g_explorer(model, generator)",
+    )
+    assert needed_cells(nb.cells) == [0, 2, 3, 4]
+
+
 def test_a_notebook_function_that_fills_a_global():
     nb = _notebook(
         SETUP,
