@@ -446,6 +446,23 @@ class Rings(Density):
         terms = torch.log(w) - (rho - r) ** 2 / (2 * s2) + torch.log(torch.special.i0e(z))
         return torch.logsumexp(terms, dim=1) - math.log(2 * math.pi * s2)
 
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """Closed form: ∇ log p(x) = (x/ρ) Σ_k r_k(x) [-(ρ - r_k) + r_k (I₁/I₀(ρ r_k/σ²) - 1)]/σ².
+
+        r_k(x) is the posterior of ring k and ρ = |x|; with i0e, i1e (the exponentially scaled
+        Bessel functions) the ratio I₁/I₀ = i1e/i0e stays finite. The bracket vanishes at ρ = 0,
+        where the score is 0 by symmetry.
+        """
+        x = self._check(x)
+        rho = x.norm(dim=1, keepdim=True)
+        r, w, s2 = self.radii.to(x), self.weights.to(x), self.std**2
+        z = rho * r / s2
+        i0e = torch.special.i0e(z)
+        resp = torch.softmax(torch.log(w) - (rho - r) ** 2 / (2 * s2) + torch.log(i0e), dim=1)
+        d_rho = (-(rho - r) + r * (torch.special.i1e(z) / i0e - 1)) / s2  # (batch, K)
+        radial = (resp * d_rho).sum(dim=1, keepdim=True)
+        return radial * x / rho.clamp_min(torch.finfo(x.dtype).tiny)
+
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         n = self._n_samples(n, generator)
         k = torch.multinomial(self.weights, n, replacement=True, generator=generator)
@@ -496,6 +513,24 @@ class _NoisyCurves(Density):
                 d2 = torch.cdist(chunk, nodes.to(x.dtype)) ** 2  # (chunk, M)
                 per_curve.append(math.log(w) + torch.logsumexp(log_wt - d2 / (2 * s2), 1))
             out.append(torch.logsumexp(torch.stack(per_curve, 1), 1) - math.log(2 * math.pi * s2))
+        return torch.cat(out)
+
+    def score(self, x: torch.Tensor) -> torch.Tensor:
+        """Closed form of the quadrature mixture: ∇ log p(x) = (Σ_m r_m(x) c_m - x)/σ².
+
+        The nodes c_m of all curves form one Gaussian mixture with weights w_j·(quadrature
+        weight); its responsibilities r_m ∝ exp(log weight_m - |c_m|²/(2σ²) + x·c_m/σ²) (the
+        |x|² term is common to all m and cancels), so one matrix product gives the score.
+        """
+        x = self._check(x)
+        s2 = self.std**2
+        nodes = torch.cat(self._nodes).to(x.dtype)  # (M_all, 2)
+        log_w = torch.cat([math.log(w) + self._log_wt for w in self.weights]).to(x.dtype)
+        bias = log_w - (nodes**2).sum(1) / (2 * s2)
+        out = []
+        for chunk in x.split(4096):
+            r = torch.softmax(bias + chunk @ nodes.T / s2, dim=1)
+            out.append((r @ nodes - chunk) / s2)
         return torch.cat(out)
 
     def sample(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:

@@ -508,15 +508,30 @@ def test_eight_gaussians_unequal_weights(make_generator):
 
 
 @pytest.mark.parametrize("name", ["rings", "two moons", "spirals"])
-def test_autograd_score_vs_finite_differences(name, make_generator):
+def test_score_vs_autograd_and_finite_differences(name, make_generator):
+    """The closed-form scores of the rings (Bessel ratio) and of the quadrature curves (one
+    mixture over all nodes) equal autograd of log_prob (the base-class route) to round-off and
+    central finite differences, on samples and across the plotting box (far from the mass,
+    and at the origin, where the rings' score is 0 by symmetry)."""
     d = DENSITY_FACTORIES[name]()
-    x = d.sample(50, make_generator(2)).double()
+    (x_lo, x_hi), (y_lo, y_hi) = d.bounds
+    u = torch.rand(200, 2, generator=make_generator(3), dtype=torch.float64)
+    box = torch.stack([x_lo + (x_hi - x_lo) * u[:, 0], y_lo + (y_hi - y_lo) * u[:, 1]], 1)
+    x = torch.cat([d.sample(50, make_generator(2)).double(), box])
+    closed = d.score(x)
+    auto = en.Density.score(d, x)
+    assert torch.allclose(closed, auto, rtol=1e-9, atol=1e-9 * float(auto.abs().max()))
     h = 1e-5
     fd = torch.stack(
         [(d.log_prob(x + h * e) - d.log_prob(x - h * e)) / (2 * h) for e in torch.eye(2).double()],
         dim=1,
     )
-    assert torch.allclose(d.score(x), fd, rtol=1e-5, atol=1e-4)
+    assert torch.allclose(closed, fd, rtol=1e-5, atol=1e-4)
+    origin = d.score(torch.zeros(1, 2, dtype=torch.float64))
+    assert torch.isfinite(origin).all()
+    if name == "rings":
+        assert origin.abs().max() == 0
+    assert d.score(x.float()).dtype == torch.float32
 
 
 def test_rings_log_prob_vs_numerical_average_over_angle(make_generator):

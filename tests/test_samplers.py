@@ -490,6 +490,25 @@ def test_langevin_zero_noise_is_gradient_descent():
     assert out.x.item() == pytest.approx(expected, rel=1e-12)
 
 
+def test_langevin_closed_form_score_replaces_autograd(make_generator):
+    """``score=`` (a closed form of -∇E) gives the chain autograd gives, to round-off, without
+    calling the energy; a score of the wrong shape is refused."""
+    d = en.eight_gaussians()
+    x0 = 3 * torch.rand(64, 2, generator=make_generator(0), dtype=torch.float64) - 1.5
+    auto = sm.langevin(d.energy, x0, 50, 0.01, generator=make_generator(1), return_trace=True)
+
+    def no_energy(x):
+        raise AssertionError("the energy was called although a score was given")
+
+    closed = sm.langevin(no_energy, x0, 50, 0.01, generator=make_generator(1),
+                         return_trace=True, score=d.score)
+    assert torch.allclose(closed.trace, auto.trace, rtol=0, atol=1e-10)
+    with pytest.raises(ValueError, match="score must map"):
+        sm.langevin(d.energy, x0, 2, 0.01, score=lambda x: x.sum(1))
+    with pytest.raises(TypeError, match="score"):
+        sm.langevin(d.energy, x0, 2, 0.01, score="closed form")
+
+
 def test_float32_chains_stay_float32(make_generator):
     def energy(x):
         return 0.5 * (x**2).sum(1)

@@ -46,9 +46,10 @@ def langevin_run(density: str = "8 gaussians", step_size: float = 0.01,
                  n_chains: int = 200, seed: int = 0, thin: int = 1):
     """Langevin chains on a toy energy, started uniformly in its plotting box (seeded).
 
-    x_{k+1} = x_k - ε ∇E(x_k)/T + s·√(2ε) ξ_k with E = -ln p of the toy density, step ε,
-    temperature T and noise scale κ (``samplers.langevin``). The same seed gives the same
-    starts and noise, so a run with more steps extends a run with fewer.
+    x_{k+1} = x_k - ε ∇E(x_k)/T + κ·√(2ε) ξ_k with E = -ln p of the toy density, step ε,
+    temperature T and noise scale κ (``samplers.langevin``, with the density's closed-form
+    score -∇E instead of autograd). The same seed gives the same starts and noise, so a run
+    with more steps extends a run with fewer.
 
     Returns:
         A ``samplers.Chain`` whose ``trace`` is (n_kept, n_chains, 2), the start included.
@@ -66,7 +67,8 @@ def langevin_run(density: str = "8 gaussians", step_size: float = 0.01,
     u = torch.rand(n_chains, 2, generator=g, dtype=torch.float64)
     x0 = torch.stack([x0_lo + (x0_hi - x0_lo) * u[:, 0], y0_lo + (y0_hi - y0_lo) * u[:, 1]], 1)
     return samplers.langevin(dens.energy, x0, n_steps, step_size, temperature=temperature,
-                             generator=g, return_trace=True, thin=thin, noise_scale=noise_scale)
+                             generator=g, return_trace=True, thin=thin, noise_scale=noise_scale,
+                             score=dens.score)
 
 
 def langevin_stationary(density: str, temperature: float = 1.0, noise_scale: float = 1.0):
@@ -100,7 +102,7 @@ class _GrowingRun:
         u = torch.rand(n_chains, 2, generator=self.g, dtype=torch.float64)
         self.trace = torch.stack([x0_lo + (x0_hi - x0_lo) * u[:, 0],
                                   y0_lo + (y0_hi - y0_lo) * u[:, 1]], 1)[None]
-        self.args = (dens.energy, step_size, temperature, noise_scale)
+        self.args = (dens, step_size, temperature, noise_scale)
         self.broken = False  # diverged while extending: callers run directly
 
     def states(self, n_steps: int):
@@ -109,11 +111,12 @@ class _GrowingRun:
 
         have = self.trace.shape[0] - 1
         if n_steps > have and not self.broken:
-            energy, step_size, temperature, noise_scale = self.args
+            dens, step_size, temperature, noise_scale = self.args
             try:
-                more = samplers.langevin(energy, self.trace[-1], n_steps - have, step_size,
+                more = samplers.langevin(dens.energy, self.trace[-1], n_steps - have, step_size,
                                          temperature=temperature, generator=self.g,
-                                         return_trace=True, noise_scale=noise_scale).trace
+                                         return_trace=True, noise_scale=noise_scale,
+                                         score=dens.score).trace
                 self.trace = torch.cat([self.trace, more[1:]])
             except RuntimeError:
                 self.broken = True
