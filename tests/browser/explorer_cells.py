@@ -22,10 +22,10 @@ Names bound by ``import`` are never "changed in place" by a call (``torch.manual
 generator=generator)`` for a model the explorers do not use) is left out. The explorers then
 see other random numbers than in the full notebook (as they already do whenever an earlier
 cell that draws from the stream is left out); they must work for any seed, which is what the
-browser test checks, not that they reproduce the notebook's numbers (nbval's run does that). The rule errs towards keeping cells: a
-dependency it cannot see (a function that changes a global without naming it in the cell that
-calls it, through another function or an object) usually shows up as an error in the
-browser test (a missing name or key).
+browser test checks, not that they reproduce the notebook's numbers (nbval's run does that).
+The rule errs towards keeping cells: a dependency it cannot see (a function that changes a
+global without naming it in the cell that calls it, through another function or an object)
+usually shows up as an error in the browser test (a missing name or key).
 
 Escape hatches, by cell tag: ``browser-keep`` keeps a cell whatever the rule says, and a
 notebook whose metadata sets ``"ebm_browser": {"prune": false}`` is only truncated after its
