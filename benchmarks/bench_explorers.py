@@ -12,8 +12,10 @@ neighbouring slider positions, as a mouse drag with ``continuous_update=True`` w
 One move is one assignment ``control.value = v``: the explorer's observer runs synchronously and
 returns when ``box.image.value`` holds the new PNG, so the time of the assignment is the latency
 from the control change to new image bytes (the browser's own decode is not included). Two
-warm-up moves are excluded. CPU time (``time.process_time``, one torch thread) is the headline
-number because the machine is shared; wall time is reported beside it.
+warm-up moves are excluded, and the explorers built before are garbage-collected first (in a
+notebook's kernel only that notebook's explorers are alive). CPU time (``time.process_time``,
+one torch thread) is the headline number because the machine is shared; wall time is reported
+beside it.
 
 Writes ``benchmarks/results/explorers.json`` (or ``--out``) and prints a Markdown table with
 the median and 90th percentile per explorer and the goal it is held to (≤ 50 ms for a single
@@ -26,6 +28,7 @@ same shared 2-core machine; both runs record the load average they ran under.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -103,6 +106,10 @@ def _cases() -> dict[str, tuple[Callable, str, int]]:
                           "n_steps", 100),
         "langevin (07), step size": (
             lambda: widgets.langevin_explorer("8 gaussians", 0.01, n_steps=100), "step_size", 100),
+        "langevin (07), step size, two moons": (
+            lambda: widgets.langevin_explorer("two moons", 0.003, n_steps=100), "step_size", 100),
+        "langevin (07), step size, rings": (
+            lambda: widgets.langevin_explorer("rings", 0.003, n_steps=100), "step_size", 100),
         "noise level (08)": (lambda: widgets.noise_explorer(sigma=0.5), "sigma", 100),
         "diffusion time (09)": (diffusion_box, "t", 100),
         "threshold (11)": (threshold, "fpr", 100),
@@ -154,6 +161,7 @@ def _drag_values(control, n: int) -> list:
 def measure(build: Callable, control_name: str, moves: int, warmup: int = 2) -> dict:
     """Build the explorer, drag its control over ``warmup + moves`` positions; per-move
     latencies in ms (CPU and wall), warm-up excluded."""
+    gc.collect()  # the explorers measured before this one are garbage: not its cost
     box = build()
     control = box.controls[control_name]
     cpu, wall = [], []

@@ -498,6 +498,10 @@ class _NoisyCurves(Density):
         self._t = torch.as_tensor(nodes_t)
         self._log_wt = torch.as_tensor(np.log(weights_t))
         self._nodes = [c(self._t) for c in self.curves()]  # each (M, 2)
+        # all nodes as one mixture, for the closed-form score: log weight - |c_m|²/(2σ²)
+        self._all_nodes = torch.cat(self._nodes)
+        self._score_bias = torch.cat([math.log(w) + self._log_wt for w in self.weights]) - \
+            (self._all_nodes**2).sum(1) / (2 * self.std**2)
 
     def curves(self):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -524,9 +528,7 @@ class _NoisyCurves(Density):
         """
         x = self._check(x)
         s2 = self.std**2
-        nodes = torch.cat(self._nodes).to(x.dtype)  # (M_all, 2)
-        log_w = torch.cat([math.log(w) + self._log_wt for w in self.weights]).to(x.dtype)
-        bias = log_w - (nodes**2).sum(1) / (2 * s2)
+        nodes, bias = self._all_nodes.to(x.dtype), self._score_bias.to(x.dtype)  # (M_all, ·)
         out = []
         for chunk in x.split(4096):
             r = torch.softmax(bias + chunk @ nodes.T / s2, dim=1)

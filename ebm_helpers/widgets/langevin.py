@@ -222,7 +222,7 @@ def _langevin_update(art: dict, density: str, step_size: float, noise_scale: flo
                                                art["cached"])
     if (error is None) != art["ok"]:
         return False
-    dens = energies.get_density(density)
+    dens = _check_langevin_density(density)[0]
     ax_e, ax_p = art["ax_e"], art["ax_p"]
     if error is None:
         for j, (path, start, end) in enumerate(art["paths"]):
@@ -231,7 +231,7 @@ def _langevin_update(art: dict, density: str, step_size: float, noise_scale: flo
             end.set_data([trace[-1, j, 0]], [trace[-1, j, 1]])
         art["dots_e"].set_offsets(x.numpy())
         art["dots_p"].set_offsets(x.numpy())
-    ax_e.set_title(f"{dens.name}: {n_steps} steps of size {step_size:.3g}")
+    ax_e.set_title(f"{dens.name}: {n_steps} steps")  # ε is in the suptitle
     if t_eff > 0:
         # the prediction depends on T·κ² only: another step size or number of steps leaves the
         # image and its colour bar as they are (a new colour scale redraws the bar)
