@@ -16,6 +16,7 @@ __all__ = ["NOISE_BOUNDS", "noise_explorer", "noise_level_figure", "noise_level_
 
 #: The box shown by the noise-level explorer (the two-mode mixture sits at x₁ = ∓2).
 NOISE_BOUNDS = ((-5.0, 5.0), (-3.5, 3.5))
+_PERTURBED = r"the perturbed density $p_\sigma = p * \mathcal{N}(0, \sigma^2 I)$"
 
 
 def _noise_mixture(mixture):
@@ -61,7 +62,8 @@ def _update_noise_level(art: dict, sigma: float) -> None:
     u = s / np.maximum(mag, 1e-12)[:, None]
     art["quiver"].set_UVC(u[:, 0], u[:, 1], np.log10(np.maximum(mag, 1e-6)))
     art["quiver"].autoscale()
-    art["ax"].set_title(rf"$\sigma$ = {sigma:.3g}: $p_\sigma = p * \mathcal{{N}}(0, \sigma^2 I)$")
+    # plain text: a title with maths would be parsed again for every new σ
+    art["ax"].set_title(f"σ = {sigma:.3g}")
     art["score"] = s
 
 
@@ -88,14 +90,15 @@ def _noise_build(sigma: float = 0.5, mixture=None, bounds=NOISE_BOUNDS, n_grid: 
         p0 = pm.mixture.log_prob(line).exp().numpy()
     xl = line[:, 0].numpy()
     ax_s.plot(xl, p0, "--", color="0.5", lw=1.5, label="data density $p$")
-    (curve,) = ax_s.plot(xl, np.zeros_like(xl), color="C0")
+    (curve,) = ax_s.plot(xl, np.zeros_like(xl), color="C0", label=r"$p_\sigma$")
     order = torch.argsort(pm.mixture.means[:, 0])
     mid = 0.5 * (pm.mixture.means[order[0]] + pm.mixture.means[order[-1]])
     ax_s.set_xlabel("$x_1$ (slice $x_2 = 0$)")
     ax_s.set_ylabel("density")
-    fig.suptitle("noise levels: the perturbed density and its score field")
+    fig.suptitle(_PERTURBED + " and its score field")
     art.update(ax_s=ax_s, line=line, xl=xl, curve=curve, fill=None, mid=mid)
     _noise_update(art, sigma)
+    ax_s.legend(loc="upper right")  # the labels do not depend on σ: one legend
     return fig, art
 
 
@@ -111,14 +114,12 @@ def _noise_update(art: dict, sigma: float) -> bool:
         ratio = float((pm.log_prob(art["mid"][None], sigma) - pm.log_prob(line, sigma).max())
                       .exp())
     art["curve"].set_ydata(ps)
-    art["curve"].set_label(rf"$p_\sigma$, $\sigma$ = {sigma:.3g}")
     if art["fill"] is not None:
         art["fill"].remove()
     art["fill"] = ax_s.fill_between(xl, ps, alpha=0.2, color="C0")
     ax_s.relim()
     ax_s.autoscale_view()
     ax_s.set_title(f"midpoint density / peak = {ratio:.2f}")
-    ax_s.legend(loc="upper right")
     return True
 
 
@@ -155,8 +156,8 @@ def noise_level_panels(sigmas=(0.05, 0.5, 1.5, 4.0), mixture=None, bounds=NOISE_
     fig, axes = panel_grid(len(levels), size=(5.4, 3.4))
     for ax, s in zip(axes, levels, strict=True):
         _draw_noise_level(ax, pm, s, bounds, n_grid, n_arrows)
-    fig.suptitle(f"{pm.mixture.name}: perturbed densities and score fields at "
-                 f"{len(levels)} noise levels")
+    fig.suptitle(f"{pm.mixture.name}: {_PERTURBED} and its score field at {len(levels)} "
+                 "noise levels")
     return fig
 
 
