@@ -9,6 +9,13 @@ machine each run has a core: a notebook is executed twice in the wall time of on
 of three times (nbval, then two runs for the comparison) as before.
 
 Set ``EBM_SKIP_DETERMINISM=1`` to run nbval alone (e.g. while editing one notebook).
+
+``make test`` runs the suite on two pytest-xdist workers with ``--dist loadfile``: a file's
+items stay together on one worker, in order, so a notebook's cells share one kernel and its
+determinism item finds that worker's background run. While one worker runs a notebook and its
+twin, the other runs unit tests, browser tests or another notebook, so both cores stay busy
+where a single process left one idle (unit and browser tests). (``--dist loadgroup`` would keep
+the browser tests on one worker too, but pytest-xdist 3.8 cannot tag the ids of pytest 9.)
 """
 
 from __future__ import annotations
