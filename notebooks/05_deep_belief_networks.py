@@ -627,7 +627,9 @@ display(Markdown(
 # what slowly mixing Gibbs chains in the top RBM would produce (we did not measure the mixing
 # here), and the directed lower layer is only an approximation of what the greedy stack
 # learned.
-# DBN samples were impressive in 2006; diffusion models (notebook 09) are far better today.
+# DBN samples were impressive in 2006. Today's image generators are diffusion models
+# (notebook 09; Ho, Jain & Abbeel 2020); this collection does not compare the two on the same
+# digits, so we make no claim about how far apart they are here.
 
 # %% [markdown] slideshow={"slide_type": "slide"}
 # ## Summary
@@ -781,3 +783,4 @@ checks.generative_pass(down)
 #   bidirectional transformers for language understanding. *NAACL*.
 # - T. Chen, S. Kornblith, M. Norouzi, G. Hinton (2020). A simple framework for contrastive
 #   learning of visual representations. *ICML*.
+# - J. Ho, A. Jain, P. Abbeel (2020). Denoising diffusion probabilistic models. *NeurIPS* 33.
