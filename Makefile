@@ -25,10 +25,10 @@ lab: venv
 	$(VENV)/bin/jupyter lab --config=tools/lab/jupyter_server_config.py $(LAB_FLAGS)
 
 # Two pytest-xdist workers keep both cores busy; each file (a notebook's cells) stays on one
-# worker (conftest.py); `make test TEST_WORKERS=0` runs everything in one process.
+# worker, the longest files first (conftest.py); `make test TEST_WORKERS=0` runs one process.
 TEST_WORKERS ?= 2
 test: venv chromium
-	EBM_FAST=1 $(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
+	EBM_FAST=1 $(PY) -m pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder)
 
 venv: $(STAMP)
 

@@ -121,7 +121,42 @@ _TWINS: dict[str, _Twin] = {}
 _POOL: ThreadPoolExecutor | None = None
 
 
+# Rough seconds per JupyterLab test (each opens a notebook copy in JupyterLab and runs it).
+_BROWSER_TEST_S = 15.0
+_NOTEBOOK_TIMES = Path(__file__).resolve().parent / "benchmarks" / "results" / "notebook_times.json"
+
+
+def _longest_files_first(items) -> None:
+    """Order whole files by how long they take, longest first (each file's items keep their
+    order), so that on two xdist workers (``make test`` passes ``--no-loadscope-reorder``) the
+    long files start early and the short unit-test files fill the end, instead of a long file
+    starting last while the other worker waits: notebooks by their measured fast-mode time
+    (``benchmarks/results/notebook_times.json``), browser files by their number of tests that
+    run JupyterLab, unit test files last."""
+    import json
+
+    try:
+        fast = {stem: row["fast_s"] for stem, row in json.loads(_NOTEBOOK_TIMES.read_text())
+                .items() if isinstance(row, dict) and "fast_s" in row}
+    except (OSError, ValueError):
+        fast = {}
+    files: dict[Path, list] = {}
+    for item in items:
+        files.setdefault(Path(str(item.path)), []).append(item)
+
+    def estimate(path: Path) -> float:
+        if path.suffix == ".ipynb":
+            return fast.get(path.stem, 30.0)
+        in_lab = [i for i in files[path] if "lab_server" in getattr(i, "fixturenames", ())]
+        return _BROWSER_TEST_S * len(in_lab)
+
+    items[:] = [item for path in sorted(files, key=lambda p: -estimate(p))
+                for item in files[path]]
+
+
 def pytest_collection_modifyitems(session, config, items):
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        _longest_files_first(items)
     if os.environ.get("EBM_SKIP_DETERMINISM") == "1":
         return
     last_cell: dict[str, int] = {}
