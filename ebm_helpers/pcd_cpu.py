@@ -19,9 +19,13 @@ but arranged for a CPU at the limit of its matrix products:
   three products instead of scikit-learn's five, plus a few element-wise passes;
 * the uniform numbers of a stretch of minibatches are drawn at once from the explicit
   ``torch.Generator`` (float32), so runs are reproducible for a seed;
-* products smaller than ``_THREADED_FLOPS`` run on one BLAS (and torch) thread: OpenBLAS
-  splits even a (20 × 785) · (785 × 257) product across threads, and the hand-over costs more
-  than it saves (measured on a loaded 2-core machine: up to 20× slower epochs with two threads).
+* products smaller than ``_THREADED_FLOPS`` run on one BLAS thread: OpenBLAS splits even a
+  (20 × 785) · (785 × 257) product across threads, and the hand-over costs more than it saves
+  (measured on a loaded 2-core machine: up to 20× slower epochs with two threads);
+* torch's element-wise ops (the sigmoids) always run on one thread: beside threaded BLAS calls,
+  torch's own thread pool and OpenBLAS's waiting threads competed for the two cores (MNIST-5k,
+  256 hidden, batch 100, two threads: 0.70 s an epoch against scikit-learn's 0.29 s; one torch
+  thread: 0.11 s).
 
 Used by ``ebm_helpers.sklearn``; ``benchmarks/bench_rbm_sklearn.py`` measures it.
 """
@@ -46,10 +50,10 @@ _controller: ThreadpoolController | None = None
 
 
 @contextlib.contextmanager
-def _one_torch_thread(active: bool):
-    """torch's element-wise ops on one thread while ``active`` (restored afterwards)."""
+def _one_torch_thread():
+    """torch's element-wise ops on one thread (the setting is restored afterwards)."""
     before = torch.get_num_threads()
-    if active and before != 1:
+    if before != 1:
         torch.set_num_threads(1)
     try:
         yield
@@ -146,7 +150,7 @@ class CpuPCD:
         n = X.shape[0]
         flops = 2 * (min(batch_size, n) + self.m) * (self.n_v + 1) * (self.n_h + 1)
         with _one_blas_thread() if flops < _THREADED_FLOPS else contextlib.nullcontext(), \
-                _one_torch_thread(flops < _THREADED_FLOPS):
+                _one_torch_thread():
             if sp.issparse(X):
                 rows = max(1, _DENSE_CHUNK // max(X.shape[1], 1) // batch_size) * batch_size
                 for s in range(0, n, rows):
