@@ -463,9 +463,10 @@ assert all(abs(v / float(mix.stds[0]) - 1) < 0.05 for v in plain_sd)  # locally 
 # the score is well defined everywhere the chains are, and it is easy to learn because noisy
 # samples fill the space. For small $\sigma$, $p_\sigma \approx p$. The static figure shows four
 # levels; in the explorer below it, drag $\sigma$ (log scale) and watch the modes merge and the
-# midpoint density catch up with the peak. Both come from the same pure function,
-# `widgets.noise_level_figure` (arrows have unit length, coloured by the log of the score's
-# magnitude, which grows like $1/\sigma^2$ near the data).
+# midpoint density catch up with the peak. Both are drawn by the same code: the panels by
+# `widgets.noise_level_panels`, the explorer by its pure function `widgets.noise_level_figure`
+# (arrows have unit length, coloured by the log of the score's magnitude, which grows like
+# $1/\sigma^2$ near the data).
 
 # %% slideshow={"slide_type": "-"}
 display(widgets.noise_level_panels((0.05, 0.5, 1.5, 4.0), mixture=mix))

@@ -116,3 +116,33 @@ def test_bad_dtype():
     W, b, c, h, _ = _model()
     with pytest.raises(TypeError, match=r"float32 or np\.float64"):
         CpuPCD(W, b, c, h, 0.1, torch.Generator(), dtype=np.float16)
+
+
+def test_sigmoids_run_on_one_torch_thread_beside_threaded_products(monkeypatch):
+    """Above ``_THREADED_FLOPS`` the products may use every BLAS thread, but torch's sigmoids
+    must run on one thread (two pools on two cores made an epoch 5× slower than with one), and
+    the caller's thread setting is restored afterwards."""
+    from ebm_helpers import pcd_cpu
+
+    n_v, n_h, m = 785, 257, 100  # MNIST, 256 hidden units + bias column: a threaded product
+    assert 2 * (m + m) * (n_v + 1) * (n_h + 1) >= pcd_cpu._THREADED_FLOPS
+    rng = np.random.default_rng(0)
+    W, b, c = rng.normal(0, 0.01, (n_h, n_v)), np.zeros(n_v), np.zeros(n_h)
+    h = (rng.random((m, n_h)) < 0.5).astype(np.float64)
+    x = (rng.random((2 * m, n_v)) < 0.3).astype(np.float64)
+    seen = []
+    sigmoid_ = torch.Tensor.sigmoid_
+
+    def recording(t):
+        seen.append(torch.get_num_threads())
+        return sigmoid_(t)
+
+    monkeypatch.setattr(torch.Tensor, "sigmoid_", recording)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        CpuPCD(W, b, c, h, 0.01, torch.Generator().manual_seed(0)).epoch(x, batch_size=m)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert seen and set(seen) == {1}
